@@ -1,0 +1,28 @@
+# Quick start: `make run` (ask questions; a Slack bot once tokens are set) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test index eval bench docker-smoke clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP) ## start the bot (Slack with tokens in the environment or .env, else a local console)
+	$(BIN)/newsbot serve
+
+test: $(STAMP) ## the whole test suite
+	$(BIN)/python -m pytest -q
+
+index: $(STAMP) ## (re)build the index of seeds/
+	$(BIN)/newsbot index build
+
+docker-smoke: ## build the image, run it, send it a signed slash command
+	bash tools/docker-smoke.sh
+
+clean:
+	rm -rf $(VENV) .newsbot-index .pytest_cache

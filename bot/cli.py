@@ -1,0 +1,142 @@
+"""The ``newsbot`` command line: build the index, ask, evaluate, serve."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from bot.settings import Settings, SettingsError, load_settings
+from index import Engine, QuestionError
+
+
+def _settings(corpus: Path | None = None, index: Path | None = None) -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    updates = {key: value for key, value in (("corpus", corpus), ("index", index)) if value is not None}
+    return settings.model_copy(update=updates)
+
+
+def _report_skipped(name: str, reason: str) -> None:
+    click.echo(f"skipped {name}: {reason}", err=True)
+
+
+def _engine(settings: Settings) -> Engine:
+    if not settings.corpus.exists():
+        raise click.ClickException(f"corpus not found: {settings.corpus} (set --corpus or NEWSBOT_CORPUS)")
+    return Engine(
+        settings.corpus,
+        settings.index,
+        settings.index_options(),
+        on_build=lambda: click.echo(f"building the index of {settings.corpus} (first use or corpus changed)…", err=True),
+        on_error=_report_skipped,
+    )
+
+
+corpus_option = click.option("--corpus", type=click.Path(path_type=Path), help="News files to index [NEWSBOT_CORPUS, default seeds].")
+index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index directory [NEWSBOT_INDEX, default .newsbot-index].")
+
+
+@click.group()
+@click.version_option(package_name="newsbot")
+def cli() -> None:
+    """newsbot: answers questions about the news with cited passages, on Slack or here."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.group()
+def index() -> None:
+    """Build or inspect the search index."""
+
+
+@index.command("build")
+@corpus_option
+@index_option
+@click.option("--workers", type=int, default=None, help="Segmentation processes [default: all cores].")
+def index_build(corpus: Path | None, index_dir: Path | None, workers: int | None) -> None:
+    """Index the corpus; the previous index stays in use until the new one is complete."""
+    settings = _settings(corpus, index_dir)
+    engine = _engine(settings)
+    with tqdm(unit=" passages", desc="indexing", disable=None, file=sys.stderr) as bar:
+        report = engine.build(workers=workers, progress=bar.update)
+    rate = report.characters / report.segment_seconds if report.segment_seconds else 0.0
+    click.echo(
+        f"indexed {report.passages:,} passages from {report.documents:,} documents, {report.terms:,} terms, "
+        f"in {report.seconds:.1f} s (segmentation {rate:,.0f} chars/s) → {settings.index}"
+    )
+    if report.skipped:
+        click.echo(f"{len(report.skipped)} file(s) or line(s) skipped, listed above", err=True)
+
+
+@index.command("info")
+@corpus_option
+@index_option
+def index_info(corpus: Path | None, index_dir: Path | None) -> None:
+    """Show what the current index holds and whether it is up to date."""
+    settings = _settings(corpus, index_dir)
+    engine = _engine(settings)
+    fresh = engine.is_fresh()
+    manifest = engine.index().manifest if fresh else None
+    if manifest is None:
+        click.echo(f"{settings.index}: missing or stale; it will be built on first use")
+        return
+    keys = ("corpus", "n_documents", "n_passages", "n_terms", "built_at")
+    click.echo(json.dumps({key: manifest[key] for key in keys} | {"fresh": fresh}, ensure_ascii=False, indent=2))
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--top-k", "-k", type=click.IntRange(1, 50), default=None, help="Passages to show [NEWSBOT_TOP_K, default 3].")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@corpus_option
+@index_option
+def ask(question: str, top_k: int | None, as_json: bool, corpus: Path | None, index_dir: Path | None) -> None:
+    """Answer QUESTION with the best passages and their citations."""
+    settings = _settings(corpus, index_dir)
+    engine = _engine(settings)
+    try:
+        answer = engine.ask(question, top_k or settings.top_k)
+    except QuestionError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        from bot.render import text_answer
+
+        click.echo(text_answer(answer, lambda s: click.style(s, bold=True)))
+
+
+@cli.command()
+@click.option("--mode", type=click.Choice(["auto", "http", "socket", "console"]), default="auto", show_default=True,
+              help="auto: Socket Mode with SLACK_APP_TOKEN, HTTP with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, else a console.")
+def serve(mode: str) -> None:
+    """Run the Slack bot (or, with no Slack tokens, a local console)."""
+    from bot.server import run_console, serve_http, serve_socket_mode
+
+    settings = _settings()
+    try:
+        chosen = settings.mode() if mode == "auto" else mode
+        if chosen == "http":
+            settings.require("slack_bot_token", "slack_signing_secret")
+        elif chosen == "socket":
+            settings.require("slack_bot_token", "slack_app_token")
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    logging.getLogger().setLevel(settings.log_level)
+    engine = _engine(settings)
+    if chosen == "console":
+        run_console(engine, settings.top_k, bold=lambda s: click.style(s, bold=True))
+    elif chosen == "http":
+        serve_http(settings, engine)
+    else:
+        serve_socket_mode(settings, engine)
+
+
+def main() -> None:
+    cli(prog_name="newsbot")

@@ -1,0 +1,125 @@
+"""Answers rendered for people: Slack Block Kit (mrkdwn) and plain text, from the same pieces."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from index import Answer, Hit
+
+# Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
+SECTION_TEXT_LIMIT = 3000
+PASSAGE_CHARS = 2400
+MAX_BLOCKS = 50
+ZWSP = "\u200b"  # lets Slack see the edge of *bold* inside Chinese text, which has no spaces
+_FORMATTING = str.maketrans({"*": "∗", "_": "＿", "~": "～", "`": "ʻ"})
+
+USAGE = (
+    "Ask me about the news, in English or Chinese:\n"
+    "• `{command} who leads Tongyi now?`\n"
+    "• `{command} 谁批准了林俊旸的辞职?`\n"
+    "I answer with the best-matching passages from the news, each with its source, date and paragraph."
+)
+NO_ANSWER = "Nothing in the news matches “{question}”. Try other words, or a name as it is written in the news."
+APOLOGY = "Sorry, something went wrong while searching the news. Please try again in a moment."
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape the three characters Slack reserves: &, < and >."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_quoted(text: str) -> str:
+    """Escape passage text and defuse the marks that would turn parts of it bold, italic or code."""
+    return escape_mrkdwn(text).translate(_FORMATTING)
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def match_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) spans of the matched words in ``text``, case-insensitive, longest first."""
+    if not words:
+        return []
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)), re.IGNORECASE)
+    spans: list[tuple[int, int]] = []
+    for match in pattern.finditer(text):
+        if spans and match.start() <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], match.end()))
+        else:
+            spans.append(match.span())
+    return spans
+
+
+def highlight(text: str, words: list[str], escape: Callable[[str], str], bold: Callable[[str], str]) -> str:
+    out, cursor = [], 0
+    for start, end in match_spans(text, words):
+        out.append(escape(text[cursor:start]))
+        out.append(bold(escape(text[start:end])))
+        cursor = end
+    out.append(escape(text[cursor:]))
+    return "".join(out)
+
+
+def citation_line(hit: Hit, escape: Callable[[str], str], link: Callable[[str, str], str]) -> str:
+    """source · date · title › section · ¶n, with the title linked when the url is known."""
+    c = hit.citation
+    where = escape(c.title or c.doc_id)
+    if c.url:
+        where = link(c.url, where)
+    if c.heading:
+        where = f"{where} › {escape(c.heading)}"
+    parts = [escape(c.source) if c.source else None, c.date, where, f"¶{c.paragraph}"]
+    return " · ".join(part for part in parts if part)
+
+
+def _mrkdwn_link(url: str, label: str) -> str:
+    safe_url = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+    return f"<{safe_url}|{label.replace('|', '¦')}>"
+
+
+def _mrkdwn_bold(text: str) -> str:
+    return f"{ZWSP}*{text}*{ZWSP}" if text.strip() else text
+
+
+def passage_blocks(hit: Hit) -> list[dict]:
+    text = highlight(truncate(hit.text, PASSAGE_CHARS), hit.matched, escape_quoted, _mrkdwn_bold)
+    quoted = "\n".join(f">{line}" for line in text.split("\n"))
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(quoted, SECTION_TEXT_LIMIT)}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": citation_line(hit, escape_mrkdwn, _mrkdwn_link)}]},
+    ]
+
+
+def message_blocks(text: str) -> list[dict]:
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT_LIMIT)}}]
+
+
+def answer_message(answer: Answer) -> dict:
+    """A Slack message (``text`` fallback plus ``blocks``) for an answer."""
+    question = escape_quoted(truncate(answer.question, 200))
+    if not answer.answered:
+        text = NO_ANSWER.format(question=question)
+        return {"text": text, "blocks": message_blocks(text)}
+    header = f"Top {len(answer.hits)} from the news for “{question}”"
+    blocks = message_blocks(f"*{header}*")
+    for hit in answer.hits:
+        blocks.append({"type": "divider"})
+        blocks.extend(passage_blocks(hit))
+    return {"text": header, "blocks": blocks[:MAX_BLOCKS]}
+
+
+def text_answer(answer: Answer, bold: Callable[[str], str] = lambda s: s) -> str:
+    """The same answer as plain text, for the console and the command line."""
+    if not answer.answered:
+        return NO_ANSWER.format(question=answer.question)
+    lines = []
+    for hit in answer.hits:
+        body = highlight(hit.text, hit.matched, lambda s: s, bold).replace("\n", "\n   ")
+        lines.append(f"{hit.rank}. {body}")
+        lines.append(f"   — {citation_line(hit, str, lambda url, label: label)}   (score {hit.score:.2f})")
+        if hit.citation.url:
+            lines.append(f"   {hit.citation.url}")
+        lines.append("")
+    return "\n".join(lines).rstrip()

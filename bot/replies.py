@@ -1,0 +1,49 @@
+"""What the bot says to a message: usage, a polite refusal, or an answer from the index."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.render import APOLOGY, USAGE, answer_message, message_blocks, text_answer
+from index import Answer, Engine, QuestionError
+
+log = logging.getLogger(__name__)
+HELP_WORDS = {"", "help", "-h", "--help", "?", "帮助"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Either an answer from the news or a notice (usage, a refusal, an apology)."""
+
+    answer: Answer | None = None
+    notice: str | None = None
+
+    def slack_message(self) -> dict:
+        if self.answer is not None:
+            return answer_message(self.answer)
+        assert self.notice is not None
+        return {"text": self.notice, "blocks": message_blocks(self.notice)}
+
+    def console_text(self, bold=lambda s: s) -> str:
+        return text_answer(self.answer, bold) if self.answer is not None else str(self.notice)
+
+
+class Replier:
+    """Turns what someone typed into a :class:`Reply`, never raising."""
+
+    def __init__(self, engine: Engine, top_k: int = 3, command: str = "/news") -> None:
+        self.engine = engine
+        self.top_k = top_k
+        self.command = command
+
+    def reply(self, text: str) -> Reply:
+        if text.strip().lower() in HELP_WORDS:
+            return Reply(notice=USAGE.format(command=self.command))
+        try:
+            return Reply(answer=self.engine.ask(text, self.top_k))
+        except QuestionError as exc:
+            return Reply(notice=str(exc))
+        except Exception:
+            log.exception("failed to answer %r", text[:200])
+            return Reply(notice=APOLOGY)

@@ -1,0 +1,107 @@
+"""Settings from the environment and ``.env``: Slack's own variable names, ``NEWSBOT_*`` for the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.analysis import AnalyzerOptions
+from index.build import IndexOptions
+from index.passages import PassageOptions
+
+
+class SettingsError(Exception):
+    """Settings that cannot start newsbot; the message names each bad variable on one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSBOT_", env_file=".env", extra="ignore")
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    port: int = Field(3000, ge=0, le=65535, validation_alias=AliasChoices("PORT", "NEWSBOT_PORT"))
+    host: str = "0.0.0.0"
+    command: str = "/news"
+    slack_api_url: str = "https://slack.com/api/"
+    corpus: Path = Path("seeds")
+    index: Path = Path(".newsbot-index")
+    top_k: int = Field(3, ge=1, le=10)
+    response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
+    workers: int = Field(32, ge=1, le=256)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    stop_words: bool = True
+    merge_short_lines: bool = True
+    max_passage_chars: int = Field(600, ge=0)
+
+    @field_validator("command")
+    @classmethod
+    def _slash(cls, value: str) -> str:
+        if not value.startswith("/") or len(value) < 2 or " " in value:
+            raise ValueError("must look like /news")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    def index_options(self) -> IndexOptions:
+        return IndexOptions(
+            analyzer=AnalyzerOptions(stop_words=self.stop_words),
+            passages=PassageOptions(merge_short_lines=self.merge_short_lines, max_passage_chars=self.max_passage_chars),
+        )
+
+    def mode(self) -> Literal["socket", "http", "console"]:
+        """Socket Mode with an app token, HTTP with a bot token and signing secret, else a local console."""
+        if self.slack_app_token:
+            self.require("slack_bot_token")
+            return "socket"
+        if self.slack_bot_token or self.slack_signing_secret:
+            self.require("slack_bot_token", "slack_signing_secret")
+            return "http"
+        return "console"
+
+    def require(self, *names: str) -> None:
+        missing = [env_name(name) for name in names if getattr(self, name) is None]
+        if missing:
+            raise SettingsError("\n".join(f"missing setting {name}" for name in missing))
+
+
+def env_name(field: str) -> str:
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return alias if isinstance(alias, str) else f"NEWSBOT_{field.upper()}"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value raises :class:`SettingsError` naming its variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            name = env_name(field) if field in Settings.model_fields else field
+            lines.append(f"bad setting {name}: {error['msg']}")
+        raise SettingsError("\n".join(lines)) from None

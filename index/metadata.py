@@ -1,0 +1,97 @@
+"""What a news text says about itself: its source, date and title, read from its lead."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from index.text import normalize
+
+# Agencies and sites whose name opens a dateline ("新华社北京3月5日电", "中新网3月5日电").
+_KNOWN_SOURCES = (
+    "新华社", "中新社", "中新网", "中国新闻网", "人民网", "人民日报", "央视网", "央视新闻", "新闻联播",
+    "环球网", "环球时报", "光明网", "澎湃新闻", "界面新闻", "财新网", "第一财经", "新京报", "经济日报",
+    "中国日报", "法治日报", "科技日报", "每日经济新闻", "证券时报", "21世纪经济报道", "36氪", "TechWeb",
+    "IT之家", "新浪科技", "腾讯科技", "网易科技", "凤凰网", "观察者网", "路透社", "美联社", "法新社",
+)
+_BRACKET_SOURCE = re.compile(r"^[【\[]([^】\]]{1,30})[】\]]")
+_KNOWN_SOURCE = re.compile(r"^(?:本报讯\s*)?(" + "|".join(map(re.escape, _KNOWN_SOURCES)) + ")")
+_DATELINE_SOURCE = re.compile(
+    r"^([^\s\d,，。:：()（）「」《》]{2,10}?)\s*(?:\d{1,2}\s*月\s*\d{1,2}\s*日\s*)?(?:讯|消息|电)(?=[\s,，:：(（]|$)"
+)
+_CN_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_SENTENCE_END = re.compile(r"[。!?！？;；,，:：]$")
+_LEAD_CHARS = 80
+_MAX_TITLE_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str | None = None
+    source: str | None = None
+    date: str | None = None
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(value: str | None) -> str | None:
+    """``2026-03-05``, ``2026/3/5``, ``2026年3月5日`` or a timestamp → ``YYYY-MM-DD``; else None."""
+    if not value:
+        return None
+    value = normalize(value)
+    for pattern in (_ISO_DATE, _CN_DATE):
+        match = pattern.search(value)
+        if match and match.group(1):
+            return _iso(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    return None
+
+
+def _lead_date(lead: str, text: str) -> str | None:
+    """The dateline's date; a dateline without a year takes it from a full date of the same day in the text."""
+    iso = parse_date(lead)
+    if iso:
+        return iso
+    match = _CN_DATE.search(lead)
+    if not match:
+        return None
+    month, day = int(match.group(2)), int(match.group(3))
+    for full in _CN_DATE.finditer(text):
+        if full.group(1) and (int(full.group(2)), int(full.group(3))) == (month, day):
+            return _iso(int(full.group(1)), month, day)
+    return None
+
+
+def _lead_source(lead: str) -> str | None:
+    for pattern in (_BRACKET_SOURCE, _KNOWN_SOURCE, _DATELINE_SOURCE):
+        match = pattern.match(lead)
+        if match:
+            return match.group(1).strip() or None
+    return None
+
+
+def _title(lines: list[str]) -> str | None:
+    """A short first line that does not read as a sentence or a dateline is the title."""
+    if len(lines) < 2:
+        return None
+    first = lines[0].lstrip("#").strip()
+    if not first or len(first) > _MAX_TITLE_CHARS or _SENTENCE_END.search(first) or _lead_source(first):
+        return None
+    return first
+
+
+def infer_metadata(text: str) -> Metadata:
+    lines = [line for line in (normalize(raw) for raw in text[:4000].splitlines()) if line]
+    if not lines:
+        return Metadata()
+    title = _title(lines)
+    lead = lines[1 if title else 0][:_LEAD_CHARS] if len(lines) > (1 if title else 0) else ""
+    normalized_text = normalize(text)
+    return Metadata(title=title, source=_lead_source(lead), date=_lead_date(lead, normalized_text))

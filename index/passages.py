@@ -1,0 +1,128 @@
+"""Documents → passages: paragraphs that read well on their own, each kept once, each with its citation."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from index.documents import Document
+from index.text import dedupe_key, normalize
+
+_SENTENCE_END = re.compile(r"[。!?！？;；,，]$")
+_LEADS_ON = re.compile(r"[:：]$")
+_SENTENCE_BREAK = re.compile(r"(?<=[。!?！？;；])")
+_MARKDOWN_PREFIX = re.compile(r"^(?:#{1,6}\s+|>\s*|[-*+]\s+)")
+
+
+@dataclass(frozen=True)
+class PassageOptions:
+    """How documents are cut into passages."""
+
+    merge_short_lines: bool = True
+    short_line_chars: int = 15
+    max_heading_chars: int = 30
+    max_passage_chars: int = 600
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable unit of text and where it came from."""
+
+    text: str
+    doc: Document
+    paragraph: int
+    heading: str | None = None
+
+
+@dataclass
+class _Line:
+    text: str
+    number: int
+    heading: bool
+
+
+def _lines(document: Document, options: PassageOptions) -> list[_Line]:
+    lines: list[_Line] = []
+    raw_lines = [normalize(raw) for raw in document.text.splitlines()]
+    raw_lines = [line for line in raw_lines if line]
+    for number, text in enumerate(raw_lines, 1):
+        markdown_heading = document.markdown and text.startswith("#")
+        if document.markdown:
+            text = _MARKDOWN_PREFIX.sub("", text).strip()
+        if not text:
+            continue
+        is_last = number == len(raw_lines)
+        heading = markdown_heading or (
+            options.merge_short_lines
+            and not is_last
+            and len(text) <= options.max_heading_chars
+            and not _SENTENCE_END.search(text)
+            and not _LEADS_ON.search(text)
+            and len(raw_lines[number]) > options.max_heading_chars
+        )
+        lines.append(_Line(text, number, heading))
+    if document.title and lines and lines[0].text == document.title:
+        lines = lines[1:]
+    return lines
+
+
+def _split_long(text: str, limit: int) -> list[str]:
+    """Cut an over-long paragraph at sentence ends into pieces of at most ``limit`` characters."""
+    if limit <= 0 or len(text) <= limit:
+        return [text]
+    pieces, current = [], ""
+    for sentence in filter(None, _SENTENCE_BREAK.split(text)):
+        while len(sentence) > limit:
+            head, sentence = sentence[:limit], sentence[limit:]
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(head)
+        if current and len(current) + len(sentence) > limit:
+            pieces.append(current)
+            current = ""
+        current += sentence
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def split_document(document: Document, options: PassageOptions = PassageOptions()) -> Iterator[Passage]:
+    """The document's passages in reading order: short lines joined to a neighbour, headings as context."""
+    heading: str | None = None
+    group: list[_Line] = []
+    group_heading: str | None = None
+
+    def flush() -> Iterator[Passage]:
+        if group:
+            joined = "\n".join(line.text for line in group)
+            for piece in _split_long(joined, options.max_passage_chars):
+                yield Passage(piece, document, group[0].number, group_heading)
+            group.clear()
+
+    for line in _lines(document, options):
+        if line.heading:
+            yield from flush()
+            heading = line.text
+            continue
+        short = options.merge_short_lines and len(line.text) < options.short_line_chars
+        joins_previous = short and group and not _LEADS_ON.search(group[-1].text)
+        previous_leads_on = group and _LEADS_ON.search(group[-1].text) and options.merge_short_lines
+        if not (joins_previous or previous_leads_on):
+            yield from flush()
+            group_heading = heading
+        group.append(line)
+    yield from flush()
+
+
+def unique_passages(documents: Iterable[Document], options: PassageOptions = PassageOptions()) -> Iterator[Passage]:
+    """Every distinct passage of the corpus once, the first occurrence keeping the citation."""
+    seen: set[bytes] = set()
+    for document in documents:
+        for passage in split_document(document, options):
+            key = hashlib.blake2b(dedupe_key(passage.text).encode(), digest_size=12).digest()
+            if key not in seen:
+                seen.add(key)
+                yield passage

@@ -1,0 +1,192 @@
+"""The index on disk: plain ``.npy`` arrays, a JSON Lines passage file and a JSON manifest.
+
+Layout of an index directory::
+
+    CURRENT              name of the generation in use (replaced atomically)
+    gen-<stamp>/         one complete, immutable build
+        manifest.json    format, analyzer, corpus fingerprint, BM25 parameters, counts
+        *.npy            arrays, opened memory-mapped (never pickled)
+        terms.bin        the vocabulary, UTF-8, sorted, cut by term_offsets.npy
+        passages.jsonl   one passage with its citation per line, cut by passage_offsets.npy
+
+A build writes a new generation beside the old one and only then points CURRENT at it, so a build
+that fails or is killed leaves the previous index intact and in use.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import fcntl
+import json
+import mmap
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+_LOCK = ".build.lock"
+
+
+class IndexFormatError(Exception):
+    """The index on disk is missing, incomplete or of another format."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """Serialise builds of one index directory across processes."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / _LOCK, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class GenerationWriter:
+    """Writes one generation into a scratch directory, then publishes it atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.scratch = root / f".tmp-{uuid.uuid4().hex}"
+        self.scratch.mkdir()
+
+    def path(self, name: str) -> Path:
+        return self.scratch / name
+
+    def save_array(self, name: str, array: np.ndarray) -> None:
+        np.save(self.scratch / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+
+    def publish(self, manifest: dict) -> Path:
+        (self.scratch / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        for child in self.scratch.iterdir():
+            with open(child, "rb") as handle:
+                os.fsync(handle.fileno())
+        name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        final = self.root / name
+        os.rename(self.scratch, final)
+        pointer = self.root / f".{CURRENT}.{uuid.uuid4().hex}"
+        pointer.write_text(name + "\n", encoding="utf-8")
+        os.replace(pointer, self.root / CURRENT)
+        _fsync_dir(self.root)
+        remove_stale_generations(self.root, keep=name)
+        return final
+
+    def discard(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def remove_stale_generations(root: Path, keep: str) -> None:
+    """Delete older generations and leftovers of killed builds (open memory maps stay valid)."""
+    for child in root.iterdir():
+        if child.is_dir() and child.name != keep and child.name.startswith(("gen-", ".tmp-")):
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def current_generation(root: Path) -> Path | None:
+    try:
+        name = (root / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = root / name
+    return path if (path / MANIFEST).is_file() else None
+
+
+def read_manifest(generation: Path) -> dict:
+    try:
+        manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexFormatError(f"unreadable manifest in {generation}: {exc}") from exc
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexFormatError(f"index format {manifest.get('format')} is not {FORMAT_VERSION}")
+    return manifest
+
+
+def load_array(generation: Path, name: str) -> np.ndarray:
+    """A memory-mapped, read-only array; pickled objects are refused."""
+    return np.load(generation / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+
+
+def _map(path: Path) -> mmap.mmap | bytes:
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+@dataclass
+class Vocabulary(Sequence[str]):
+    """Sorted terms in one UTF-8 blob; term id = rank in sort order; lookup by binary search."""
+
+    blob: mmap.mmap | bytes
+    offsets: np.ndarray
+
+    @classmethod
+    def open(cls, generation: Path) -> Vocabulary:
+        return cls(_map(generation / "terms.bin"), load_array(generation, "term_offsets"))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, term_id: int) -> str:  # type: ignore[override]
+        return self.blob[int(self.offsets[term_id]) : int(self.offsets[term_id + 1])].decode("utf-8")
+
+    def id(self, term: str) -> int | None:
+        at = bisect.bisect_left(self, term)
+        return at if at < len(self) and self[at] == term else None
+
+
+def write_vocabulary(writer: GenerationWriter, sorted_terms: list[str]) -> None:
+    encoded = [term.encode("utf-8") for term in sorted_terms]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    writer.path("terms.bin").write_bytes(b"".join(encoded))
+    writer.save_array("term_offsets", offsets)
+
+
+class PassageFile:
+    """Random access to the passage records by passage number."""
+
+    def __init__(self, generation: Path) -> None:
+        self.blob = _map(generation / "passages.jsonl")
+        self.offsets = load_array(generation, "passage_offsets")
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, number: int) -> dict:
+        return json.loads(self.blob[int(self.offsets[number]) : int(self.offsets[number + 1])])
+
+
+class PassageFileWriter:
+    def __init__(self, writer: GenerationWriter) -> None:
+        self._writer = writer
+        self._handle = open(writer.path("passages.jsonl"), "wb")
+        self._offsets = [0]
+
+    def append(self, record: dict) -> None:
+        line = json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
+        self._handle.write(line)
+        self._offsets.append(self._offsets[-1] + len(line))
+
+    def close(self) -> None:
+        self._handle.close()
+        self._writer.save_array("passage_offsets", np.array(self._offsets, dtype=np.int64))

@@ -1,0 +1,251 @@
+"""The bot over real HTTP on 127.0.0.1, spoken to the way Slack speaks to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import BOT_TOKEN, SEEDS, SIGNING_SECRET, event_body, sign, slash_command_body
+from fake_slack import BOT_USER_ID, FakeSlack
+
+from bot.render import APOLOGY
+from bot.server import HttpBot
+from bot.settings import Settings
+from index import Engine
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(port: int, body: str, headers: dict[str, str], timeout: float = 10.0) -> tuple[int, str]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def get(port: int, path: str) -> tuple[int, dict]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+        return response.status, json.loads(response.read())
+
+
+def section_texts(message: dict) -> list[str]:
+    return [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+
+
+def context_texts(message: dict) -> list[str]:
+    return [e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"]]
+
+
+@pytest.fixture(scope="module")
+def slack():
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def server(slack, seed_index_dir, tmp_path_factory):
+    """``newsbot serve`` in HTTP mode as its own process, as it runs in production."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "SLACK_"))}
+    env |= {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "PORT": str(port),
+        "NEWSBOT_HOST": "127.0.0.1",
+        "NEWSBOT_SLACK_API_URL": slack.api_url,
+        "NEWSBOT_CORPUS": str(SEEDS),
+        "NEWSBOT_INDEX": str(seed_index_dir),
+    }
+    cwd = tmp_path_factory.mktemp("serve")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--mode", "http"],
+        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if get(port, "/healthz")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+        assert process.poll() is None, process.stdout.read()
+    else:
+        process.kill()
+        pytest.fail("the bot did not start within 60 s")
+    yield process, port
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_healthz_reports_the_index(server):
+    _, port = server
+    status, body = get(port, "/healthz")
+    assert status == 200 and body["ok"] is True and body["passages"] > 0
+
+
+def test_signed_slash_command_is_acked_then_answered_with_cited_passages(server, slack):
+    _, port = server
+    body = slash_command_body("谁带领通义实验室?", slack.response_url("tongyi"))
+    status, ack = post(port, body, sign(body), timeout=3)
+    assert status == 200 and ack == ""
+    (call,) = slack.wait_for("/respond/tongyi")
+    message = call.body
+    assert message["response_type"] == "ephemeral"
+    quotes = section_texts(message)[1:]
+    assert quotes and all(q.startswith(">") for q in quotes)
+    assert "靖人会继续" in quotes[0] and "​*带领" in quotes[0] or "*带领*" in quotes[0]
+    assert "TechWeb · 2026-03-05" in context_texts(message)[0]
+    assert "¶" in context_texts(message)[0]
+
+
+@pytest.mark.parametrize(
+    "name, headers",
+    [
+        ("unsigned", {"Content-Type": "application/x-www-form-urlencoded"}),
+        ("wrong-secret", "wrong"),
+        ("stale", "stale"),
+    ],
+)
+def test_unsigned_forged_and_replayed_requests_get_401_and_no_answer(server, slack, name, headers):
+    _, port = server
+    body = slash_command_body("谁带领通义实验室?", slack.response_url(f"rejected-{name}"))
+    if headers == "wrong":
+        headers = sign(body, secret="not-the-secret")
+    elif headers == "stale":
+        headers = sign(body, timestamp=int(time.time()) - 6 * 60)
+    status, _ = post(port, body, headers)
+    assert status == 401
+    assert slack.wait_for(f"/respond/rejected-{name}", timeout=1.5) == []
+
+
+@pytest.mark.parametrize("text", ["", "help"])
+def test_empty_command_and_help_show_usage(server, slack, text):
+    _, port = server
+    body = slash_command_body(text, slack.response_url(f"usage-{text or 'empty'}"))
+    assert post(port, body, sign(body))[0] == 200
+    (call,) = slack.wait_for(f"/respond/usage-{text or 'empty'}")
+    assert "/news who leads Tongyi now?" in call.body["text"]
+
+
+def test_question_with_no_answer_in_the_news_says_so(server, slack):
+    _, port = server
+    body = slash_command_body("明天巴黎天气如何?", slack.response_url("weather"))
+    assert post(port, body, sign(body))[0] == 200
+    (call,) = slack.wait_for("/respond/weather")
+    assert call.body["text"].startswith("Nothing in the news matches")
+
+
+def test_huge_question_is_answered_politely(server, slack):
+    _, port = server
+    body = slash_command_body("通义" * 2000, slack.response_url("huge"))
+    assert post(port, body, sign(body))[0] == 200
+    (call,) = slack.wait_for("/respond/huge")
+    assert "4000 characters long" in call.body["text"]
+
+
+def test_url_verification_challenge(server):
+    _, port = server
+    body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"})
+    headers = sign(body) | {"Content-Type": "application/json"}
+    status, reply = post(port, body, headers)
+    assert status == 200 and "abc123" in reply
+
+
+def test_app_mention_is_answered_in_its_thread(server, slack):
+    _, port = server
+    body = event_body({"type": "app_mention", "user": "U0001", "text": f"<@{BOT_USER_ID}> 谁批准了林俊旸的辞职?",
+                       "ts": "1700000000.000100", "channel": "C0001", "event_ts": "1700000000.000100"})
+    assert post(port, body, sign(body) | {"Content-Type": "application/json"})[0] == 200
+    calls = slack.wait_for("/api/chat.postMessage")
+    mention = [c for c in calls if c.body.get("thread_ts") == "1700000000.000100"]
+    assert mention, calls
+    assert any("批准" in text for text in section_texts(mention[0].body))
+
+
+def test_direct_message_is_answered(server, slack):
+    _, port = server
+    before = len(slack.calls_to("/api/chat.postMessage"))
+    body = event_body({"type": "message", "channel_type": "im", "user": "U0001", "text": "基模四杰是哪四个人?",
+                       "ts": "1700000001.000100", "channel": "D0001", "event_ts": "1700000001.000100"})
+    assert post(port, body, sign(body) | {"Content-Type": "application/json"})[0] == 200
+    calls = slack.wait_for("/api/chat.postMessage", count=before + 1)
+    dm = [c for c in calls if c.body.get("channel") == "D0001"]
+    assert dm and "基模四杰" in json.dumps(dm[0].body, ensure_ascii=False)
+
+
+def test_sigterm_stops_the_server_cleanly(server):
+    process, port = server
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    output = process.stdout.read()
+    assert "Traceback" not in output
+
+
+# --- in-process: the same server with an engine made slow or broken on purpose ----------------
+
+
+class SlowEngine(Engine):
+    def ask(self, question: str, top_k: int = 3):
+        time.sleep(1.5)
+        return super().ask(question, top_k)
+
+
+class BrokenEngine(Engine):
+    def ask(self, question: str, top_k: int = 3):
+        raise RuntimeError("disk on fire")
+
+
+def start_bot(engine: Engine, slack: FakeSlack) -> HttpBot:
+    settings = Settings(
+        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, PORT=0,
+        host="127.0.0.1", slack_api_url=slack.api_url,
+    )
+    bot = HttpBot(settings, engine)
+    threading.Thread(target=bot.run, daemon=True).start()
+    return bot
+
+
+def test_twenty_slow_commands_at_once_are_all_acked_in_time_and_all_answered(slack, seed_index_dir):
+    bot = start_bot(SlowEngine(SEEDS, seed_index_dir), slack)
+    try:
+        def send(i: int) -> int:
+            body = slash_command_body("谁带领通义实验室?", slack.response_url(f"burst-{i:02d}"))
+            return post(bot.port, body, sign(body), timeout=3.0)[0]  # Slack gives up after 3 s
+
+        with ThreadPoolExecutor(20) as pool:
+            statuses = list(pool.map(send, range(20)))
+        assert statuses == [200] * 20
+        answers = slack.wait_for("/respond/burst-", count=20, timeout=30)
+        assert sorted(c.path for c in answers) == [f"/respond/burst-{i:02d}" for i in range(20)]
+        assert all(c.body["blocks"] for c in answers)
+    finally:
+        bot.close()
+
+
+def test_a_failure_inside_the_bot_gets_an_apology(slack, seed_index_dir):
+    bot = start_bot(BrokenEngine(SEEDS, seed_index_dir), slack)
+    try:
+        body = slash_command_body("谁带领通义实验室?", slack.response_url("broken"))
+        assert post(bot.port, body, sign(body))[0] == 200
+        (call,) = slack.wait_for("/respond/broken")
+        assert call.body["text"] == APOLOGY
+    finally:
+        bot.close()
