@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test index eval bench docker-smoke clean
+.PHONY: run test index docker-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ test: $(STAMP) ## the whole test suite
 index: $(STAMP) ## (re)build the index of seeds/
 	$(BIN)/newsbot index build
 
-docker-smoke: ## build the image, run it, send it a signed slash command
+docker-smoke: ## build the image, run it, send it a signed slash command (as root, with podman)
 	bash tools/docker-smoke.sh
 
 clean:

@@ -22,7 +22,6 @@ def create_app(settings: Settings, replier: Replier, executor: ThreadPoolExecuto
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = App(
-        token=token,
         signing_secret=secret,
         client=WebClient(token=token, base_url=settings.slack_api_url),
         request_verification_enabled=secret is not None,

@@ -44,6 +44,7 @@ class Analyzer:
     def __init__(self, options: AnalyzerOptions = AnalyzerOptions()) -> None:
         self.options = options
         self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()  # load the dictionary now, not inside the first question
         self._stop = stop_words() if options.stop_words else frozenset()
 
     def tokens(self, text: str) -> list[str]:

@@ -18,7 +18,7 @@ _KNOWN_SOURCES = (
 _BRACKET_SOURCE = re.compile(r"^[【\[]([^】\]]{1,30})[】\]]")
 _KNOWN_SOURCE = re.compile(r"^(?:本报讯\s*)?(" + "|".join(map(re.escape, _KNOWN_SOURCES)) + ")")
 _DATELINE_SOURCE = re.compile(
-    r"^([^\s\d,，。:：()（）「」《》]{2,10}?)\s*(?:\d{1,2}\s*月\s*\d{1,2}\s*日\s*)?(?:讯|消息|电)(?=[\s,，:：(（]|$)"
+    r"^(?!本报)([^\s\d,，。:：()（）「」《》]{2,10}?)\s*(?:\d{1,2}\s*月\s*\d{1,2}\s*日\s*)?(?:讯|消息|电)(?=[\s,，:：(（]|$)"
 )
 _CN_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")

@@ -68,7 +68,7 @@ class QueryTerm:
     text: str
     ids: tuple[int, ...]
     boost: float
-    idf: float
+    information: float
 
 
 class OpenIndex:
@@ -92,20 +92,26 @@ class OpenIndex:
         )
         self.scorer = Scorer(self.postings)
 
-    def unseen_idf(self) -> float:
-        """The idf a term would have if it occurred in no passage."""
-        return math.log((self.postings.n_docs + 0.5) / 0.5)
+    def information(self, df: int) -> float:
+        """How telling a term with document frequency ``df`` is: a smoothed idf that stays positive
+        (unlike BM25Okapi's, which goes negative for terms in over half of a small corpus)."""
+        n = self.postings.n_docs
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def query_terms(self, question: str) -> list[QueryTerm]:
+        return self.lookup(self.analyzer.tokens(question))
+
+    def lookup(self, tokens: list[str]) -> list[QueryTerm]:
+        """Query terms for analysed tokens; a repeated token counts as often as it occurs."""
         counts: dict[str, int] = {}
-        for token in self.analyzer.tokens(question):
+        for token in tokens:
             counts[token] = counts.get(token, 0) + 1
         terms = []
         for token, count in counts.items():
             term_id = self.vocabulary.id(token)
             ids = () if term_id is None else (term_id,)
-            idf = self.unseen_idf() if term_id is None else float(self.postings.idf[term_id])
-            terms.append(QueryTerm(token, ids, float(count), idf))
+            df = 0 if term_id is None else int(self.postings.offsets[term_id + 1] - self.postings.offsets[term_id])
+            terms.append(QueryTerm(token, ids, float(count), self.information(df)))
         return terms
 
     def search(self, question: str, top_k: int = 3) -> Answer:
@@ -115,7 +121,6 @@ class OpenIndex:
         query = WeightedTerms([t.ids for t in searchable], [t.boost for t in searchable])
         docs, scores = self.scorer.top(query, top_k)
         hits = [self._hit(rank, int(doc), float(score), terms) for rank, (doc, score) in enumerate(zip(docs, scores), 1)]
-        hits = [hit for hit in hits if hit.score > 0]
         answered = bool(hits) and self.coverage(terms, int(docs[0])) >= MIN_COVERAGE
         return Answer(question=question, answered=answered, hits=hits if answered else [])
 
@@ -124,8 +129,8 @@ class OpenIndex:
 
     def coverage(self, terms: list[QueryTerm], doc: int) -> float:
         """Share of the question's information (idf mass) that the passage contains."""
-        total = sum(max(t.idf, 0.0) for t in terms)
-        matched = sum(max(t.idf, 0.0) for t in self.matched_terms(terms, doc))
+        total = sum(t.information for t in terms)
+        matched = sum(t.information for t in self.matched_terms(terms, doc))
         return matched / total if total > 0 else 0.0
 
     def _hit(self, rank: int, doc: int, score: float, terms: list[QueryTerm]) -> Hit:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import shutil
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ SHARED = ROOT.parent / "shared"
 SEED_QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-000000000000-test-token"
+NEWSBOT = str(Path(sys.executable).with_name("newsbot"))  # the installed console script
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,29 @@
+# newsbot: the Slack bot in HTTP mode on port 3000, with the index of seeds/ built into the image.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    NEWSBOT_CORPUS=/app/seeds \
+    NEWSBOT_INDEX=/app/var/index \
+    PORT=3000
+
+WORKDIR /app
+COPY pyproject.toml README.md /tmp/src/
+COPY index /tmp/src/index
+COPY bot /tmp/src/bot
+RUN pip install --no-cache-dir /tmp/src \
+ && rm -rf /tmp/src /root/.cache \
+ && useradd --create-home --uid 10001 --shell /usr/sbin/nologin app \
+ && mkdir -p /app/var && chown app /app/var
+
+COPY seeds /app/seeds
+USER 10001
+# Built now, so the container answers from its first second; also warms jieba's dictionary cache.
+RUN newsbot index build
+
+EXPOSE 3000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=2)"]
+ENTRYPOINT ["newsbot", "serve", "--mode", "http"]

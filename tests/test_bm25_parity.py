@@ -1,0 +1,86 @@
+"""newsbot's BM25 scores equal rank_bm25.BM25Okapi's on the same tokens (relative difference ≤ 1e-5)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SEEDS, SHARED
+from rank_bm25 import BM25Okapi
+
+from index.bm25 import WeightedTerms
+from index.engine import Engine
+
+
+def indexed_tokens(engine: Engine) -> list[list[str]]:
+    index = engine.index()
+    return [index.analyzer.tokens(index.passages[i]["text"]) for i in range(len(index.passages))]
+
+
+def our_scores(engine: Engine, query: list[str]) -> np.ndarray:
+    index = engine.index()
+    terms = index.lookup(query)
+    found = [t for t in terms if t.ids]
+    docs, scores = index.scorer.top(WeightedTerms([t.ids for t in found], [t.boost for t in found]), index.postings.n_docs)
+    full = np.zeros(index.postings.n_docs)
+    full[docs] = scores
+    return full
+
+
+def assert_parity(engine: Engine, queries: list[list[str]]) -> None:
+    corpus = indexed_tokens(engine)
+    reference = BM25Okapi(corpus)
+    for query in queries:
+        expected = reference.get_scores(query)
+        ours = our_scores(engine, query)
+        np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+        top = np.argsort(-expected, kind="stable")[:10]
+        assert np.allclose(np.sort(ours)[::-1][:10], expected[top], rtol=1e-5, atol=1e-6)
+
+
+def random_corpus(folder: Path, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    vocabulary = [f"t{i}" for i in range(60)]
+    lines = []
+    for n in range(300):
+        words = rng.choices(vocabulary, weights=[1 / (i + 1) for i in range(60)], k=rng.randint(1, 40))
+        if rng.random() < 0.8:
+            words.append("common")  # in more than half the passages: rank-bm25's epsilon floor applies
+        lines.append(json.dumps({"id": f"r{n}", "text": " ".join(words)}))
+    (folder / "random.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    return vocabulary
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_parity_on_random_corpora(tmp_path, seed):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    vocabulary = random_corpus(corpus, seed)
+    engine = Engine(corpus, tmp_path / "index")
+    rng = random.Random(seed)
+    queries = [rng.choices(vocabulary + ["common", "absent"], k=rng.randint(1, 6)) for _ in range(30)]
+    queries.append(["common", "common", "t0"])  # repeated query terms count twice, as in rank-bm25
+    assert_parity(engine, queries)
+
+
+def test_parity_on_the_seed_corpus(seed_engine):
+    corpus = indexed_tokens(seed_engine)
+    rng = random.Random(7)
+    queries = [rng.sample(doc, min(len(doc), 5)) for doc in corpus] + [["通义", "实验室", "带领"]]
+    assert_parity(seed_engine, queries)
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "cmrc2018").exists(), reason="shared/data not present")
+def test_parity_on_real_chinese_wikipedia_paragraphs(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    source = SHARED / "data" / "cmrc2018" / "contexts.jsonl"
+    (corpus / "cmrc.jsonl").write_text("".join(source.read_text(encoding="utf-8").splitlines(True)[:300]), encoding="utf-8")
+    engine = Engine(corpus, tmp_path / "index")
+    questions = SHARED / "data" / "cmrc2018" / "questions.jsonl"
+    analyzer = engine.index().analyzer
+    queries = [analyzer.tokens(json.loads(line)["question"]) for line in questions.read_text(encoding="utf-8").splitlines()[:80]]
+    assert_parity(engine, [q for q in queries if q])

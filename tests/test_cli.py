@@ -1,0 +1,103 @@
+"""The newsbot command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+from conftest import NEWSBOT, SEEDS
+
+
+def run(*args: str, env: dict | None = None, cwd=None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "SLACK_"))}
+    return subprocess.run([NEWSBOT, *args], env=clean | (env or {}), cwd=cwd, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def index_env(seed_index_dir):
+    return {"NEWSBOT_CORPUS": str(SEEDS), "NEWSBOT_INDEX": str(seed_index_dir)}
+
+
+def test_ask_json_has_the_documented_shape(index_env, tmp_path):
+    result = run("ask", "--json", "谁带领通义实验室?", env=index_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["question"] == "谁带领通义实验室?" and answer["answered"] is True
+    hit = answer["hits"][0]
+    assert {"rank", "score", "text", "citation"} <= hit.keys()
+    assert hit["rank"] == 1 and isinstance(hit["score"], float)
+    citation = hit["citation"]
+    assert {"doc_id", "title", "source", "date", "paragraph", "path", "url"} <= citation.keys()
+    assert (citation["source"], citation["date"]) == ("TechWeb", "2026-03-05")
+    assert "靖人会继续带领通义实验室" in hit["text"] or "明确周靖人继续带队" in hit["text"]
+
+
+def test_ask_json_without_an_answer(index_env, tmp_path):
+    answer = json.loads(run("ask", "--json", "明天巴黎天气如何?", env=index_env, cwd=tmp_path).stdout)
+    assert answer == {"question": "明天巴黎天气如何?", "answered": False, "hits": []}
+
+
+def test_ask_text_and_top_k(index_env, tmp_path):
+    result = run("ask", "--top-k", "2", "基模四杰是哪四个人?", env=index_env, cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.startswith("1. ") and "\n2. " in result.stdout and "\n3. " not in result.stdout
+    assert "TechWeb · 2026-03-05" in result.stdout
+
+
+def test_ask_builds_a_missing_index_by_itself_and_index_build_reports(tmp_path):
+    env = {"NEWSBOT_CORPUS": str(SEEDS), "NEWSBOT_INDEX": str(tmp_path / "fresh")}
+    first = run("ask", "--json", "谁批准了林俊旸的辞职?", env=env, cwd=tmp_path)
+    assert json.loads(first.stdout)["answered"] and "building the index" in first.stderr
+    second = run("ask", "--json", "谁批准了林俊旸的辞职?", env=env, cwd=tmp_path)
+    assert "building" not in second.stderr
+    build = run("index", "build", "--corpus", str(SEEDS), "--index", str(tmp_path / "other"), cwd=tmp_path)
+    assert build.returncode == 0 and build.stdout.startswith("indexed ") and "passages from 1 documents" in build.stdout
+
+
+def test_unreadable_corpus_files_are_named_and_skipped(tmp_path):
+    corpus = tmp_path / "news"
+    corpus.mkdir()
+    (corpus / "ok.txt").write_text("【新华社】5月1日电 长江大桥今天正式通车。2024年5月1日", encoding="utf-8")
+    (corpus / "broken.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
+    result = run("index", "build", "--corpus", str(corpus), "--index", str(tmp_path / "i"), cwd=tmp_path)
+    assert result.returncode == 0
+    assert "skipped broken.txt" in result.stderr and "1 documents" in result.stdout
+
+
+def test_empty_question_is_a_clear_error(index_env, tmp_path):
+    result = run("ask", "  ", env=index_env, cwd=tmp_path)
+    assert result.returncode == 1 and "Ask a question" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env, name",
+    [
+        ({"NEWSBOT_TOP_K": "many"}, "NEWSBOT_TOP_K"),
+        ({"SLACK_BOT_TOKEN": "not-a-token", "SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_APP_TOKEN": "xapp-1-A-1-x"}, "SLACK_BOT_TOKEN"),
+        ({"PORT": "http"}, "PORT"),
+    ],
+)
+def test_bad_settings_stop_the_start_with_one_line_naming_them(env, name, tmp_path):
+    result = run("serve", env=env, cwd=tmp_path)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and name in lines[0] and "Traceback" not in result.stderr
+
+
+def test_settings_are_read_from_a_dot_env_file(tmp_path):
+    (tmp_path / ".env").write_text("NEWSBOT_TOP_K=zero\n", encoding="utf-8")
+    result = run("serve", cwd=tmp_path)
+    assert result.returncode != 0 and "NEWSBOT_TOP_K" in result.stderr
+
+
+def test_console_answers_like_the_slash_command(index_env, tmp_path):
+    result = run("serve", env=index_env, cwd=tmp_path, stdin="谁带领通义实验室?\nhelp\n明天巴黎天气如何?\n")
+    assert result.returncode == 0, result.stderr
+    assert "1. " in result.stdout and "TechWeb · 2026-03-05" in result.stdout
+    assert "/news who leads Tongyi now?" in result.stdout
+    assert "Nothing in the news matches" in result.stdout

@@ -1,0 +1,96 @@
+"""The index on disk: no pickle, atomic replacement, rebuilt automatically when missing or stale."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import NEWSBOT
+
+import index.build
+from index.engine import Engine
+from index.store import CURRENT, current_generation, load_array, read_manifest
+
+ARTICLE = "【新华社】5月1日电 长江大桥今天正式通车,全长一千六百米。2024年5月1日"
+
+
+def test_manifest_records_analyzer_and_corpus_fingerprint(seed_corpus, tmp_path):
+    engine = Engine(seed_corpus, tmp_path / "index")
+    engine.index()
+    manifest = read_manifest(current_generation(tmp_path / "index"))
+    assert manifest["analyzer"]["version"] and len(manifest["corpus_fingerprint"]) == 64
+    assert manifest["n_passages"] > 10 and manifest["n_documents"] == 1
+
+
+def test_arrays_never_unpickle(tmp_path):
+    np.save(tmp_path / "evil.npy", np.array([object()], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="Python objects|pickle"):
+        load_array(tmp_path, "evil")
+
+
+def test_missing_index_is_built_on_first_question(corpus, tmp_path):
+    (corpus / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    engine = Engine(corpus, tmp_path / "index")
+    assert not engine.is_fresh()
+    assert engine.ask("长江大桥什么时候通车?").answered
+    assert engine.is_fresh()
+
+
+def test_changed_corpus_makes_the_index_stale_and_it_is_rebuilt(corpus, tmp_path):
+    (corpus / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    Engine(corpus, tmp_path / "index").index()
+    (corpus / "b.txt").write_text("【中新网】6月2日电 黄河水位持续上涨,沿岸启动防汛预案。2024年6月2日", encoding="utf-8")
+    engine = Engine(corpus, tmp_path / "index")
+    assert not engine.is_fresh()
+    answer = engine.ask("黄河水位")
+    assert answer.answered and answer.hits[0].citation.source == "中新网"
+
+
+def test_failed_build_leaves_the_previous_index_in_use(corpus, tmp_path, monkeypatch):
+    (corpus / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    engine = Engine(corpus, tmp_path / "index")
+    engine.index()
+    before = (tmp_path / "index" / CURRENT).read_text()
+
+    def explode(passage):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(index.build, "citation_record", explode)
+    with pytest.raises(RuntimeError):
+        engine.build()
+    assert (tmp_path / "index" / CURRENT).read_text() == before
+    assert [p.name for p in (tmp_path / "index").iterdir() if p.name.startswith(".tmp-")] == []
+    monkeypatch.undo()
+    assert Engine(corpus, tmp_path / "index").ask("长江大桥").answered
+
+
+def test_killed_build_leaves_the_previous_index_intact_and_in_use(corpus, tmp_path):
+    (corpus / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    index_dir = tmp_path / "index"
+    Engine(corpus, index_dir).index()
+    before = (index_dir / CURRENT).read_text()
+    big = [json.dumps({"id": f"n{i}", "text": f"第{i}条新闻:城市{i}的地铁{i}号线今天开通运营,市民可以乘坐。"}) for i in range(40000)]
+    (corpus / "big.jsonl").write_text("\n".join(big), encoding="utf-8")
+    env = os.environ | {"NEWSBOT_CORPUS": str(corpus), "NEWSBOT_INDEX": str(index_dir)}
+    build = subprocess.Popen([NEWSBOT, "index", "build", "--workers", "1"],
+                             env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not any(p.name.startswith(".tmp-") for p in index_dir.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    assert (index_dir / CURRENT).read_text() == before
+    generation = current_generation(index_dir)
+    assert read_manifest(generation)["n_documents"] == 1
+    from index.search import OpenIndex
+    from index.analysis import Analyzer
+
+    assert OpenIndex(generation, Analyzer()).search("长江大桥").answered
