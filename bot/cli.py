@@ -112,6 +112,37 @@ def ask(question: str, top_k: int | None, as_json: bool, corpus: Path | None, in
         click.echo(text_answer(answer, lambda s: click.style(s, bold=True)))
 
 
+@cli.command("eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--contexts", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="QA set contexts: indexed as documents into a temporary index.")
+@click.option("--distractors", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="More news (.jsonl or .jsonl.gz) indexed beside the contexts.")
+@click.option("--eval-index", type=click.Path(path_type=Path), help="Keep the QA index here and reuse it while fresh.")
+@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@corpus_option
+@index_option
+def evaluate_command(questions: Path, contexts: Path | None, distractors: tuple[Path, ...], eval_index: Path | None,
+                     limit: int | None, as_json: bool, corpus: Path | None, index_dir: Path | None) -> None:
+    """Measure hit@1/3/5, MRR@10, no-answer accuracy and median latency on QUESTIONS."""
+    from index.evaluate import evaluate, load_cases, qa_engine
+
+    settings = _settings(corpus, index_dir)
+    cases = load_cases(questions, limit)
+    if contexts is None:
+        result = evaluate(_engine(settings), cases)
+    else:
+        with qa_engine(contexts, list(distractors), settings.index_options(), eval_index) as engine:
+            result = evaluate(engine, cases)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    for key, value in result.items():
+        shown = "n/a" if value is None else (f"{value:,}" if isinstance(value, int) else f"{value:.3f}")
+        click.echo(f"{key:>20}  {shown}")
+
+
 @cli.command()
 @click.option("--mode", type=click.Choice(["auto", "http", "socket", "console"]), default="auto", show_default=True,
               help="auto: Socket Mode with SLACK_APP_TOKEN, HTTP with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, else a console.")

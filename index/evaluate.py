@@ -1,0 +1,120 @@
+"""Measuring answer quality: hit@k, MRR@10 and no-answer accuracy on question sets.
+
+Two formats are read:
+
+* seed questions ``{"question", "gold": [substrings]}`` against an existing engine; a hit is a
+  passage containing a gold substring, and an empty ``gold`` means the news has no answer;
+* a QA set (``questions.jsonl`` with ``context_id``, plus ``contexts.jsonl``), whose contexts are
+  indexed as documents through the normal ingest (optionally with distractor news); a hit is a
+  passage cut from the gold context.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.build import IndexOptions
+from index.engine import Engine
+from index.search import Answer, QuestionError
+from index.text import normalize
+
+DEPTH = 10
+
+
+@dataclass(frozen=True)
+class Case:
+    question: str
+    gold_texts: tuple[str, ...] = ()
+    gold_doc: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold_texts or self.gold_doc)
+
+    def is_hit(self, doc_id: str, text: str) -> bool:
+        if self.gold_doc is not None:
+            return doc_id == self.gold_doc
+        return any(gold in text for gold in self.gold_texts)
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def load_cases(path: Path, limit: int | None = None) -> list[Case]:
+    cases = []
+    for record in read_jsonl(path):
+        if "context_id" in record:
+            cases.append(Case(record["question"], gold_doc=str(record["context_id"])))
+        else:
+            cases.append(Case(record["question"], gold_texts=tuple(normalize(g) for g in record.get("gold", []))))
+        if limit and len(cases) >= limit:
+            break
+    return cases
+
+
+def first_hit_rank(case: Case, answer: Answer) -> int | None:
+    for hit in answer.hits:
+        if case.is_hit(hit.citation.doc_id, hit.text):
+            return hit.rank
+    return None
+
+
+def score(cases: list[Case], ask: Callable[[str], Answer]) -> dict:
+    """Ask every question and summarise: ``n``, ``hit@1/3/5``, ``mrr@10``, ``no_answer_accuracy``, ``p50_ms``."""
+    ranks: list[int | None] = []
+    no_answer: list[bool] = []
+    latencies = []
+    for case in cases:
+        started = time.perf_counter()
+        answer = ask(case.question)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if case.answerable:
+            ranks.append(first_hit_rank(case, answer))
+        else:
+            no_answer.append(not answer.answered)
+    answerable = len(ranks) or 1
+    return {
+        "n": len(cases),
+        "hit@1": sum(r is not None and r <= 1 for r in ranks) / answerable,
+        "hit@3": sum(r is not None and r <= 3 for r in ranks) / answerable,
+        "hit@5": sum(r is not None and r <= 5 for r in ranks) / answerable,
+        "mrr@10": sum(1 / r for r in ranks if r is not None) / answerable,
+        "no_answer_accuracy": sum(no_answer) / len(no_answer) if no_answer else None,
+        "p50_ms": statistics.median(latencies) if latencies else 0.0,
+    }
+
+
+@contextmanager
+def qa_engine(
+    contexts: Path, distractors: list[Path], options: IndexOptions, index_dir: Path | None = None
+) -> Iterator[Engine]:
+    """An engine over the QA contexts (and distractors), in ``index_dir`` or a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as scratch:
+        corpus = Path(scratch) / "corpus"
+        corpus.mkdir()
+        for number, source in enumerate([contexts, *distractors]):
+            (corpus / f"{number}-{source.name}").symlink_to(source.resolve())
+        yield Engine(corpus, index_dir or Path(scratch) / "index", options)
+
+
+def evaluate(engine: Engine, cases: list[Case]) -> dict:
+    engine.index()
+
+    def ask(question: str) -> Answer:
+        try:
+            return engine.ask(question, DEPTH)
+        except QuestionError:
+            return Answer(question=question, answered=False, hits=[])
+
+    return score(cases, ask)
