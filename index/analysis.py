@@ -1,20 +1,27 @@
-"""One analyzer for documents and questions: normalise, segment with jieba, drop punctuation and stop words."""
+"""One analyzer for documents and questions: normalise, segment with jieba, drop punctuation and stop words.
+
+Beside jieba's words it can emit the Chinese character bigrams that jieba did not already produce,
+so that a name jieba splits (林俊旸 → 林俊 + 旸) is still found by its pieces (林俊, 俊旸).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 import jieba
+import opencc
 
 from index.text import normalize
 
 jieba.setLogLevel(logging.WARNING)
 
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 @cache
@@ -23,9 +30,18 @@ def stop_words() -> frozenset[str]:
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
+@cache
+def _traditional_to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
 def is_word(token: str) -> bool:
     """A token carries meaning when it has at least one letter or digit."""
     return any(unicodedata.category(ch)[0] in "LN" for ch in token)
+
+
+def is_cjk(token: str) -> bool:
+    return bool(token) and _CJK_RUN.fullmatch(token) is not None
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,8 @@ class AnalyzerOptions:
     """Switches of the analysis chain; every switch is recorded in the index manifest."""
 
     stop_words: bool = True
+    simplified: bool = True  # Traditional Chinese is matched as Simplified (OpenCC t2s)
+    bigrams: bool = True  # Chinese character bigrams beside jieba's words
 
     def signature(self) -> dict:
         return {"version": ANALYZER_VERSION, **self.__dict__}
@@ -46,11 +64,31 @@ class Analyzer:
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()  # load the dictionary now, not inside the first question
         self._stop = stop_words() if options.stop_words else frozenset()
+        self._stop_chars = frozenset(word for word in self._stop if len(word) == 1)
+
+    def normalize(self, text: str) -> str:
+        text = normalize(text).lower()
+        return _traditional_to_simplified().convert(text) if self.options.simplified else text
 
     def tokens(self, text: str) -> list[str]:
-        text = normalize(text).lower()
-        return [
+        words, bigrams = self.analyze(text)
+        return words + bigrams
+
+    def analyze(self, text: str) -> tuple[list[str], list[str]]:
+        """jieba's words (search-engine granularity) and, if enabled, the extra character bigrams."""
+        text = self.normalize(text)
+        words = [
             token
             for token in (raw.strip() for raw in self._jieba.cut_for_search(text))
             if token and token not in self._stop and is_word(token)
         ]
+        return words, self._bigrams(text, set(words)) if self.options.bigrams else []
+
+    def _bigrams(self, text: str, words: set[str]) -> list[str]:
+        out = []
+        for run in _CJK_RUN.findall(text):
+            for i in range(len(run) - 1):
+                pair = run[i : i + 2]
+                if pair not in words and pair[0] not in self._stop_chars and pair[1] not in self._stop_chars:
+                    out.append(pair)
+        return out

@@ -17,8 +17,16 @@ import numpy as np
 from index.analysis import Analyzer, AnalyzerOptions
 from index.bm25 import BM25Params, okapi_idf, term_frequency_part
 from index.documents import corpus_files, read_corpus
-from index.passages import Passage, PassageOptions, unique_passages
-from index.store import FORMAT_VERSION, GenerationWriter, PassageFileWriter, build_lock, write_vocabulary
+from index.passages import PASSAGE_RULES_VERSION, Passage, PassageOptions, unique_passages
+from index.crosslingual import build_maps
+from index.store import (
+    FORMAT_VERSION,
+    GenerationWriter,
+    PassageFileWriter,
+    build_lock,
+    write_string_table,
+    write_term_map,
+)
 
 _BATCH = 256
 _BATCHES_IN_FLIGHT = 64
@@ -37,7 +45,7 @@ class IndexOptions:
         return {
             "format": FORMAT_VERSION,
             "analyzer": self.analyzer.signature(),
-            "passage_options": asdict(self.passages),
+            "passage_options": {"version": PASSAGE_RULES_VERSION, **asdict(self.passages)},
             "bm25": asdict(self.bm25),
         }
 
@@ -146,7 +154,10 @@ class _PostingsCollector:
         avgdl = float(doc_len.sum() / n_docs) if n_docs else 0.0
         idf = okapi_idf(df.astype(np.float64), n_docs, params.epsilon)
         weights = idf[terms] * term_frequency_part(tfs.astype(np.float64), doc_len[docs], avgdl, params) if n_docs else tfs
-        write_vocabulary(writer, vocabulary)
+        write_string_table(writer, vocabulary)
+        lexicon, pinyin = build_maps(vocabulary)
+        write_term_map(writer, "lexicon", lexicon)
+        write_term_map(writer, "pinyin", pinyin)
         for name, array in {
             "post_offsets": offsets,
             "post_docs": docs,
@@ -190,7 +201,7 @@ def build_index(
             collector = _PostingsCollector()
             passages = PassageFileWriter(writer)
             stream = unique_passages(counted(read_corpus(corpus, skipped)), options.passages)
-            for batch, segmented in _segment(stream, options.analyzer, workers, report):
+            for batch, segmented in _segment(stream, options, workers, report):
                 for passage, (terms, counts, length) in zip(batch, segmented):
                     passages.append(citation_record(passage))
                     collector.add(terms, counts, length)
@@ -220,22 +231,22 @@ def build_index(
 
 
 def _segment(
-    stream: Iterable[Passage], options: AnalyzerOptions, workers: int | None, report: BuildReport
+    stream: Iterable[Passage], options: IndexOptions, workers: int | None, report: BuildReport
 ) -> Iterator[tuple[list[Passage], list[tuple[list[str], list[int], int]]]]:
     """Yield each batch of passages with its segmentation, in corpus order."""
     workers = workers or os.cpu_count() or 1
     batches = _batches(stream, _BATCH)
     head = list(islice(batches, _PARALLEL_FROM // _BATCH))
     if workers == 1 or len(head) < _PARALLEL_FROM // _BATCH:
-        analyzer = Analyzer(options)
+        analyzer = Analyzer(options.analyzer)
         for batch in chain(head, batches):
             t0 = time.perf_counter()
-            segmented = _term_counts(analyzer, [p.text for p in batch])
+            segmented = _term_counts(analyzer, [p.searchable_text(options.passages) for p in batch])
             report.segment_seconds += time.perf_counter() - t0
             yield batch, segmented
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_init_worker, initargs=(options,)) as pool:
+    with context.Pool(workers, initializer=_init_worker, initargs=(options.analyzer,)) as pool:
         pending = iter(head)
         remaining = batches
         while True:
@@ -243,6 +254,6 @@ def _segment(
             if not group:
                 break
             t0 = time.perf_counter()
-            results = pool.map(_segment_batch, [[p.text for p in batch] for batch in group])
+            results = pool.map(_segment_batch, [[p.searchable_text(options.passages) for p in batch] for batch in group])
             report.segment_seconds += time.perf_counter() - t0
             yield from zip(group, results)

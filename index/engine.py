@@ -8,7 +8,7 @@ from pathlib import Path
 
 from index.analysis import Analyzer
 from index.build import BuildReport, IndexOptions, build_index, corpus_fingerprint
-from index.search import Answer, OpenIndex
+from index.search import Answer, OpenIndex, SearchOptions
 from index.store import IndexFormatError, current_generation, read_manifest
 
 
@@ -20,12 +20,14 @@ class Engine:
         corpus: Path,
         index_dir: Path,
         options: IndexOptions = IndexOptions(),
+        search: SearchOptions = SearchOptions(),
         on_build: Callable[[], None] | None = None,
         on_error: Callable[[str, str], None] | None = None,
     ) -> None:
         self.corpus = Path(corpus)
         self.index_dir = Path(index_dir)
         self.options = options
+        self.search_options = search
         self._on_build = on_build
         self._on_error = on_error
         self._open: OpenIndex | None = None
@@ -61,7 +63,7 @@ class Engine:
                     build_index(self.corpus, self.index_dir, self.options, on_error=self._on_error)
                 generation = current_generation(self.index_dir)
                 assert generation is not None
-                self._open = OpenIndex(generation, Analyzer(self.options.analyzer))
+                self._open = OpenIndex(generation, Analyzer(self.options.analyzer), self.search_options)
             return self._open
 
     def ask(self, question: str, top_k: int = 3) -> Answer:

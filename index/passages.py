@@ -16,6 +16,9 @@ _SENTENCE_BREAK = re.compile(r"(?<=[。!?！？;；])")
 _MARKDOWN_PREFIX = re.compile(r"^(?:#{1,6}\s+|>\s*|[-*+]\s+)")
 
 
+PASSAGE_RULES_VERSION = 2  # bump when the cutting rules change, so existing indexes are rebuilt
+
+
 @dataclass(frozen=True)
 class PassageOptions:
     """How documents are cut into passages."""
@@ -24,6 +27,7 @@ class PassageOptions:
     short_line_chars: int = 15
     max_heading_chars: int = 30
     max_passage_chars: int = 600
+    context_in_index: bool = True  # the document title and section heading are searched with each passage
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,16 @@ class Passage:
     doc: Document
     paragraph: int
     heading: str | None = None
+
+    def searchable_text(self, options: PassageOptions) -> str:
+        return searchable_text(self.text, self.doc.title, self.heading, options)
+
+
+def searchable_text(text: str, title: str | None, heading: str | None, options: PassageOptions) -> str:
+    """What the analyzer sees: the passage, and with ``context_in_index`` its title and heading."""
+    if not options.context_in_index:
+        return text
+    return "\n".join(part for part in (title, heading, text) if part)
 
 
 @dataclass
@@ -108,8 +122,9 @@ def split_document(document: Document, options: PassageOptions = PassageOptions(
             heading = line.text
             continue
         short = options.merge_short_lines and len(line.text) < options.short_line_chars
-        joins_previous = short and group and not _LEADS_ON.search(group[-1].text)
-        previous_leads_on = group and _LEADS_ON.search(group[-1].text) and options.merge_short_lines
+        introduces_next = bool(_LEADS_ON.search(line.text))  # "邮件全文如下:" belongs with what follows
+        joins_previous = short and not introduces_next and group and not _LEADS_ON.search(group[-1].text)
+        previous_leads_on = options.merge_short_lines and group and _LEADS_ON.search(group[-1].text)
         if not (joins_previous or previous_leads_on):
             yield from flush()
             group_heading = heading

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from index.analysis import Analyzer
-from index.bm25 import BM25Params, Postings, Scorer, WeightedTerms
-from index.store import PassageFile, Vocabulary, load_array, read_manifest
+from index.bm25 import BM25Params, Postings, Scorer
+from index.query import Concept, Query, QueryBuilder, QueryOptions
+from index.store import PassageFile, StringTable, TermMap, load_array, read_manifest
 
 MAX_QUESTION_CHARS = 500
-MIN_COVERAGE = 0.34
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Query-time settings: how questions are expanded, and when the news has no answer."""
+
+    query: QueryOptions = field(default_factory=QueryOptions)
+    min_coverage: float = 0.34
 
 
 class QuestionError(ValueError):
@@ -61,24 +68,14 @@ def check_question(question: str) -> str:
     return question
 
 
-@dataclass(frozen=True)
-class QueryTerm:
-    """One thing the question asks for: the index terms that stand for it and how much it counts."""
-
-    text: str
-    ids: tuple[int, ...]
-    boost: float
-    information: float
-
-
 class OpenIndex:
     """A generation of the index, memory-mapped, ready to answer questions from many threads."""
 
-    def __init__(self, generation: Path, analyzer: Analyzer) -> None:
+    def __init__(self, generation: Path, analyzer: Analyzer, options: SearchOptions = SearchOptions()) -> None:
         self.generation = generation
         self.manifest = read_manifest(generation)
         self.analyzer = analyzer
-        self.vocabulary = Vocabulary.open(generation)
+        self.vocabulary = StringTable.open(generation)
         self.passages = PassageFile(generation)
         self.postings = Postings(
             offsets=load_array(generation, "post_offsets"),
@@ -91,50 +88,32 @@ class OpenIndex:
             params=BM25Params(**self.manifest["bm25"]),
         )
         self.scorer = Scorer(self.postings)
-
-    def information(self, df: int) -> float:
-        """How telling a term with document frequency ``df`` is: a smoothed idf that stays positive
-        (unlike BM25Okapi's, which goes negative for terms in over half of a small corpus)."""
-        n = self.postings.n_docs
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    def query_terms(self, question: str) -> list[QueryTerm]:
-        return self.lookup(self.analyzer.tokens(question))
-
-    def lookup(self, tokens: list[str]) -> list[QueryTerm]:
-        """Query terms for analysed tokens; a repeated token counts as often as it occurs."""
-        counts: dict[str, int] = {}
-        for token in tokens:
-            counts[token] = counts.get(token, 0) + 1
-        terms = []
-        for token, count in counts.items():
-            term_id = self.vocabulary.id(token)
-            ids = () if term_id is None else (term_id,)
-            df = 0 if term_id is None else int(self.postings.offsets[term_id + 1] - self.postings.offsets[term_id])
-            terms.append(QueryTerm(token, ids, float(count), self.information(df)))
-        return terms
+        self.min_coverage = options.min_coverage
+        self.queries = QueryBuilder(analyzer, self.vocabulary, self.postings, TermMap.open(generation, "lexicon"),
+                                    TermMap.open(generation, "pinyin"), options.query)
 
     def search(self, question: str, top_k: int = 3) -> Answer:
         question = check_question(question)
-        terms = self.query_terms(question)
-        searchable = [term for term in terms if term.ids]
-        query = WeightedTerms([t.ids for t in searchable], [t.boost for t in searchable])
-        docs, scores = self.scorer.top(query, top_k)
-        hits = [self._hit(rank, int(doc), float(score), terms) for rank, (doc, score) in enumerate(zip(docs, scores), 1)]
-        answered = bool(hits) and self.coverage(terms, int(docs[0])) >= MIN_COVERAGE
-        return Answer(question=question, answered=answered, hits=hits if answered else [])
+        query = self.queries.build(question)
+        docs, scores = self.scorer.top(query.scoring, top_k)
+        if not len(docs) or self.coverage(query.concepts, int(docs[0])) < self.min_coverage:
+            return Answer(question=question, answered=False, hits=[])
+        hits = [self._hit(rank, int(doc), float(score), query) for rank, (doc, score) in enumerate(zip(docs, scores), 1)]
+        return Answer(question=question, answered=True, hits=hits)
 
-    def matched_terms(self, terms: list[QueryTerm], doc: int) -> list[QueryTerm]:
-        return [t for t in terms if any(self.postings.contains(i, doc) for i in t.ids)]
+    def _has(self, group: tuple[int, ...], doc: int) -> bool:
+        return any(self.postings.contains(term, doc) for term in group)
 
-    def coverage(self, terms: list[QueryTerm], doc: int) -> float:
-        """Share of the question's information (idf mass) that the passage contains."""
-        total = sum(t.information for t in terms)
-        matched = sum(t.information for t in self.matched_terms(terms, doc))
-        return matched / total if total > 0 else 0.0
+    def coverage(self, concepts: list[Concept], doc: int) -> float:
+        """Share of what the question asks for (by information) that the passage contains."""
+        counted = [c for c in concepts if c.known]
+        total = sum(c.information for c in counted)
+        found = sum(c.information for c in counted if any(self._has(g, doc) for g in c.groups))
+        return found / total if total > 0 else 0.0
 
-    def _hit(self, rank: int, doc: int, score: float, terms: list[QueryTerm]) -> Hit:
+    def _hit(self, rank: int, doc: int, score: float, query: Query) -> Hit:
         record = self.passages[doc]
         text = record.pop("text")
-        matched = [self.vocabulary[i] for t in self.matched_terms(terms, doc) for i in t.ids if self.postings.contains(i, doc)]
+        terms = {t for group in query.scoring.groups for t in group if self.postings.contains(t, doc)}
+        matched = sorted((self.vocabulary[t] for t in terms), key=len, reverse=True)
         return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched)

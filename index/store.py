@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _LOCK = ".build.lock"
@@ -133,15 +133,15 @@ def _map(path: Path) -> mmap.mmap | bytes:
 
 
 @dataclass
-class Vocabulary(Sequence[str]):
-    """Sorted terms in one UTF-8 blob; term id = rank in sort order; lookup by binary search."""
+class StringTable(Sequence[str]):
+    """Sorted strings in one UTF-8 blob; a string's id is its rank; lookup by binary search."""
 
     blob: mmap.mmap | bytes
     offsets: np.ndarray
 
     @classmethod
-    def open(cls, generation: Path) -> Vocabulary:
-        return cls(_map(generation / "terms.bin"), load_array(generation, "term_offsets"))
+    def open(cls, generation: Path, name: str = "terms") -> StringTable:
+        return cls(_map(generation / f"{name}.bin"), load_array(generation, f"{name}_offsets"))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -154,12 +154,41 @@ class Vocabulary(Sequence[str]):
         return at if at < len(self) and self[at] == term else None
 
 
-def write_vocabulary(writer: GenerationWriter, sorted_terms: list[str]) -> None:
-    encoded = [term.encode("utf-8") for term in sorted_terms]
+def write_string_table(writer: GenerationWriter, sorted_strings: list[str], name: str = "terms") -> None:
+    encoded = [string.encode("utf-8") for string in sorted_strings]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
-    writer.path("terms.bin").write_bytes(b"".join(encoded))
-    writer.save_array("term_offsets", offsets)
+    writer.path(f"{name}.bin").write_bytes(b"".join(encoded))
+    writer.save_array(f"{name}_offsets", offsets)
+
+
+@dataclass
+class TermMap:
+    """Keys (a :class:`StringTable`) each pointing at a list of term ids, in compressed sparse rows."""
+
+    keys: StringTable
+    offsets: np.ndarray
+    terms: np.ndarray
+
+    @classmethod
+    def open(cls, generation: Path, name: str) -> TermMap:
+        return cls(StringTable.open(generation, name), load_array(generation, f"{name}_rows"), load_array(generation, f"{name}_terms"))
+
+    def get(self, key: str) -> tuple[int, ...] | None:
+        """The term ids stored for ``key`` (possibly none), or None when the key is unknown."""
+        at = self.keys.id(key)
+        if at is None:
+            return None
+        return tuple(int(t) for t in self.terms[int(self.offsets[at]) : int(self.offsets[at + 1])])
+
+
+def write_term_map(writer: GenerationWriter, name: str, mapping: dict[str, list[int]]) -> None:
+    keys = sorted(mapping)
+    write_string_table(writer, keys, name)
+    rows = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum([len(mapping[k]) for k in keys], out=rows[1:])
+    writer.save_array(f"{name}_rows", rows)
+    writer.save_array(f"{name}_terms", np.array([t for k in keys for t in mapping[k]], dtype=np.int32))
 
 
 class PassageFile:

@@ -11,20 +11,21 @@ import pytest
 from conftest import SEEDS, SHARED
 from rank_bm25 import BM25Okapi
 
-from index.bm25 import WeightedTerms
 from index.engine import Engine
+from index.passages import searchable_text
 
 
 def indexed_tokens(engine: Engine) -> list[list[str]]:
+    """The tokens the index was built from, recomputed passage by passage."""
     index = engine.index()
-    return [index.analyzer.tokens(index.passages[i]["text"]) for i in range(len(index.passages))]
+    records = [index.passages[i] for i in range(len(index.passages))]
+    texts = [searchable_text(r["text"], r["title"], r["heading"], engine.options.passages) for r in records]
+    return [index.analyzer.tokens(text) for text in texts]
 
 
 def our_scores(engine: Engine, query: list[str]) -> np.ndarray:
     index = engine.index()
-    terms = index.lookup(query)
-    found = [t for t in terms if t.ids]
-    docs, scores = index.scorer.top(WeightedTerms([t.ids for t in found], [t.boost for t in found]), index.postings.n_docs)
+    docs, scores = index.scorer.top(index.queries.tokens_query(query), index.postings.n_docs)
     full = np.zeros(index.postings.n_docs)
     full[docs] = scores
     return full

@@ -48,14 +48,8 @@ def test_short_lines_join_their_neighbour_and_headings_travel_as_context():
     )
     passages = list(split_document(doc(text)))
     assert [p.text.split("\n") for p in passages] == [
-        [
-            "公司已决定批准林俊旸同学的辞职,感谢林俊旸过去在岗位上的付出,这是一段足够长的正文。",
-            "吴泳铭",
-            "2026 年 3 月 5 日",
-            "这封邮件释放了几个关键信号:",
-            "一是官方确认林俊旸离职;",
-            "二是明确周靖人继续带队;",
-        ]
+        ["公司已决定批准林俊旸同学的辞职,感谢林俊旸过去在岗位上的付出,这是一段足够长的正文。", "吴泳铭", "2026 年 3 月 5 日"],
+        ["这封邮件释放了几个关键信号:", "一是官方确认林俊旸离职;", "二是明确周靖人继续带队;"],
     ]
     assert passages[0].heading == "公司发信:批准离职"
     assert passages[0].paragraph == 2

@@ -1,0 +1,163 @@
+"""From a question to a BM25 query: what it asks for (concepts) and the term groups that score it.
+
+Chinese text goes through the analyzer: each jieba word is a concept, and every token (words and
+character bigrams) scores. Latin words are looked up as they are (DeepMind, CEO), through CC-CEDICT
+(leads → 带领/领导/带队) and, for names, through pinyin (Tongyi → 通义; Lin Junyang → 林俊, 俊旸).
+With ``structured`` on, the translations of one English word are one synonym group (Pirkola), so a
+word with ten translations does not outweigh a word with one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from index.analysis import Analyzer, is_cjk, stop_words
+from index.bm25 import Postings, WeightedTerms
+from index.crosslingual import MAX_PHRASE_WORDS, english_key, split_latin, split_pinyin
+from index.store import StringTable, TermMap
+
+MAX_NAME_SYLLABLES = 4
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    """Query-time switches: each can be turned off to measure what it brings."""
+
+    lexicon: bool = True
+    pinyin: bool = True
+    stemming: bool = True
+    structured: bool = True
+
+
+@dataclass
+class Concept:
+    """One thing the question asks for, and the term groups any of which stands for it."""
+
+    text: str
+    groups: list[tuple[int, ...]] = field(default_factory=list)
+    information: float = 0.0
+    known: bool = True  # False: a word neither the news nor the dictionary knows; it cannot count against an answer
+
+
+@dataclass
+class Query:
+    concepts: list[Concept]
+    scoring: WeightedTerms
+
+
+class QueryBuilder:
+    """Builds queries against one index's vocabulary and its stored lexicon and pinyin maps."""
+
+    def __init__(self, analyzer: Analyzer, vocabulary: StringTable, postings: Postings, lexicon: TermMap,
+                 pinyin: TermMap, options: QueryOptions = QueryOptions()) -> None:
+        self.analyzer = analyzer
+        self.vocabulary = vocabulary
+        self.postings = postings
+        self.lexicon = lexicon
+        self.pinyin = pinyin
+        self.options = options
+
+    def information(self, df: int) -> float:
+        """How telling a term with document frequency ``df`` is: a smoothed idf that stays positive
+        (unlike BM25Okapi's, which goes negative for terms in over half of a small corpus)."""
+        n = self.postings.n_docs
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def _df(self, group: tuple[int, ...]) -> int:
+        return min(self.postings.n_docs, sum(int(self.postings.offsets[t + 1] - self.postings.offsets[t]) for t in group))
+
+    def concept(self, text: str, groups: list[tuple[int, ...]], known: bool = True) -> Concept:
+        groups = [g for g in groups if g]
+        information = max((self.information(self._df(g)) for g in groups), default=self.information(0))
+        return Concept(text, groups, information, known or bool(groups))
+
+    def build(self, question: str) -> Query:
+        concepts: list[Concept] = []
+        extra: list[tuple[int, ...]] = []
+        chinese, latin = split_latin(question)
+        words, bigrams = self.analyzer.analyze(chinese)
+        for word in words:
+            concepts.append(self.concept(word, [self._ids([word])]))
+        extra.extend(self._ids([b]) for b in bigrams)
+        concepts.extend(self._english(latin))
+        groups = [g for c in concepts for g in c.groups] + [g for g in extra if g]
+        if not self.options.structured:
+            groups = [(t,) for g in groups for t in g]
+        return Query(concepts, WeightedTerms(groups, [1.0] * len(groups)))
+
+    def tokens_query(self, tokens: list[str]) -> WeightedTerms:
+        """rank-bm25's query for already analysed tokens: each occurrence of a token scores once."""
+        counts: dict[tuple[int, ...], int] = {}
+        for token in tokens:
+            ids = self._ids([token])
+            if ids:
+                counts[ids] = counts.get(ids, 0) + 1
+        return WeightedTerms(list(counts), [float(c) for c in counts.values()])
+
+    def _ids(self, terms: list[str]) -> tuple[int, ...]:
+        found = (self.vocabulary.id(t) for t in terms)
+        return tuple(sorted({i for i in found if i is not None}))
+
+    def _english(self, words: list[str]) -> list[Concept]:
+        concepts: list[Concept] = []
+        run: list[str] = []  # consecutive words that read as pinyin: a Chinese name or term
+        previous = -2
+        for i, word in enumerate(words):
+            if word.lower() in stop_words():
+                continue
+            literal = self._ids([word.lower()])
+            translations = self._translations(word)
+            pinyin = not literal and self._reads_as_pinyin(word, i, translations)
+            if run and (not pinyin or previous != i - 1):
+                concepts.append(self._name(run))
+                run = []
+            previous = i
+            if pinyin:  # a name: its English translations would be homographs (Chang → change)
+                run.append(word)
+                continue
+            group = tuple(sorted(set(literal) | set(translations or ())))
+            concepts.append(self.concept(word, [group], known=bool(literal) or translations is not None))
+        if run:
+            concepts.append(self._name(run))
+        concepts.extend(self._phrases(words))
+        return concepts
+
+    def _translations(self, word: str) -> tuple[int, ...] | None:
+        if not self.options.lexicon:
+            return None
+        key = english_key(word) if self.options.stemming else word.lower()
+        return self.lexicon.get(key)
+
+    def _phrases(self, words: list[str]) -> list[Concept]:
+        if not self.options.lexicon:
+            return []
+        found = []
+        for size in range(2, MAX_PHRASE_WORDS + 1):
+            for start in range(len(words) - size + 1):
+                span = words[start : start + size]
+                terms = self.lexicon.get(" ".join(english_key(w) for w in span))
+                if terms:
+                    found.append(self.concept(" ".join(span), [terms]))
+        return found
+
+    def _reads_as_pinyin(self, word: str, position: int, translations: tuple[int, ...] | None) -> bool:
+        """Pinyin is tried for words English does not know, and for capitalised words inside a sentence."""
+        if not self.options.pinyin or split_pinyin(word) is None:
+            return False
+        return translations is None or (position > 0 and word[:1].isupper())
+
+    def _name(self, run: list[str]) -> Concept:
+        """A name or term written in pinyin, as one synonym group: the Chinese term spelt by the whole
+        run (阿里巴巴 for Alibaba), else every 2-4 syllable stretch of it that is a term (林俊, 俊旸 for
+        Lin Junyang); two words are tried in both orders (Ruoming Pang → 庞若鸣)."""
+        orders = [run] if len(run) != 2 else [run, run[::-1]]
+        whole: set[int] = set()
+        parts: set[int] = set()
+        for order in orders:
+            syllables = [s for word in order for s in (split_pinyin(word) or [])]
+            for size in range(2, min(len(syllables), MAX_NAME_SYLLABLES) + 1):
+                for start in range(len(syllables) - size + 1):
+                    terms = self.pinyin.get("".join(syllables[start : start + size])) or ()
+                    (whole if size == len(syllables) else parts).update(terms)
+        return self.concept(" ".join(run), [tuple(sorted(whole or parts))])
