@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     stop_words: bool = True
     merge_short_lines: bool = True
-    max_passage_chars: int = Field(600, ge=0)
+    max_passage_chars: int = Field(300, ge=0)
 
     @field_validator("command")
     @classmethod

@@ -20,7 +20,7 @@ from index.text import normalize
 
 jieba.setLogLevel(logging.WARNING)
 
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "5"
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
@@ -32,7 +32,8 @@ def stop_words() -> frozenset[str]:
 
 @cache
 def _traditional_to_simplified() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
+    """Traditional → Simplified with phrases (軟體 → 软件); mainland text passes through unchanged."""
+    return opencc.OpenCC("tw2sp")
 
 
 def is_word(token: str) -> bool:
@@ -49,8 +50,9 @@ class AnalyzerOptions:
     """Switches of the analysis chain; every switch is recorded in the index manifest."""
 
     stop_words: bool = True
-    simplified: bool = True  # Traditional Chinese is matched as Simplified (OpenCC t2s)
+    simplified: bool = True  # Traditional Chinese is matched as Simplified (OpenCC tw2sp)
     bigrams: bool = True  # Chinese character bigrams beside jieba's words
+    precise_queries: bool = True  # questions cut into whole words, documents at search granularity
 
     def signature(self) -> dict:
         return {"version": ANALYZER_VERSION, **self.__dict__}
@@ -74,12 +76,14 @@ class Analyzer:
         words, bigrams = self.analyze(text)
         return words + bigrams
 
-    def analyze(self, text: str) -> tuple[list[str], list[str]]:
-        """jieba's words (search-engine granularity) and, if enabled, the extra character bigrams."""
+    def analyze(self, text: str, query: bool = False) -> tuple[list[str], list[str]]:
+        """jieba's words (search-engine granularity; for a question with ``precise_queries``, jieba's
+        precise cut, whose whole words the index holds too) and, if enabled, the extra bigrams."""
         text = self.normalize(text)
+        cut = self._jieba.cut if query and self.options.precise_queries else self._jieba.cut_for_search
         words = [
             token
-            for token in (raw.strip() for raw in self._jieba.cut_for_search(text))
+            for token in (raw.strip() for raw in cut(text))
             if token and token not in self._stop and is_word(token)
         ]
         return words, self._bigrams(text, set(words)) if self.options.bigrams else []

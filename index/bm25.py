@@ -53,10 +53,13 @@ class Postings:
     def row(self, term: int) -> slice:
         return slice(int(self.offsets[term]), int(self.offsets[term + 1]))
 
-    def contains(self, term: int, doc: int) -> bool:
-        docs = self.docs[self.row(term)]
-        at = int(np.searchsorted(docs, doc))
-        return at < len(docs) and int(docs[at]) == doc
+    def contains(self, term: int, docs: np.ndarray) -> np.ndarray:
+        """For each passage number in ``docs``, whether ``term`` occurs in it."""
+        row = self.docs[self.row(term)]
+        if not len(row):
+            return np.zeros(len(docs), dtype=bool)
+        at = np.minimum(np.searchsorted(row, docs), len(row) - 1)
+        return row[at] == docs
 
 
 @dataclass(frozen=True)

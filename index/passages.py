@@ -26,7 +26,7 @@ class PassageOptions:
     merge_short_lines: bool = True
     short_line_chars: int = 15
     max_heading_chars: int = 30
-    max_passage_chars: int = 600
+    max_passage_chars: int = 300
     context_in_index: bool = True  # the document title and section heading are searched with each passage
 
 

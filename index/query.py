@@ -28,6 +28,7 @@ class QueryOptions:
     pinyin: bool = True
     stemming: bool = True
     structured: bool = True
+    bigram_weight: float = 0.5  # query weight of the character bigrams beside the words
 
 
 @dataclass
@@ -76,15 +77,17 @@ class QueryBuilder:
         concepts: list[Concept] = []
         extra: list[tuple[int, ...]] = []
         chinese, latin = split_latin(question)
-        words, bigrams = self.analyzer.analyze(chinese)
+        words, bigrams = self.analyzer.analyze(chinese, query=True)
         for word in words:
             concepts.append(self.concept(word, [self._ids([word])]))
         extra.extend(self._ids([b]) for b in bigrams)
         concepts.extend(self._english(latin))
-        groups = [g for c in concepts for g in c.groups] + [g for g in extra if g]
+        groups = [g for c in concepts for g in c.groups]
         if not self.options.structured:
             groups = [(t,) for g in groups for t in g]
-        return Query(concepts, WeightedTerms(groups, [1.0] * len(groups)))
+        boosts = [1.0] * len(groups)
+        bigram_groups = [g for g in extra if g]
+        return Query(concepts, WeightedTerms(groups + bigram_groups, boosts + [self.options.bigram_weight] * len(bigram_groups)))
 
     def tokens_query(self, tokens: list[str]) -> WeightedTerms:
         """rank-bm25's query for already analysed tokens: each occurrence of a token scores once."""

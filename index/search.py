@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from index.analysis import Analyzer
 from index.bm25 import BM25Params, Postings, Scorer
 from index.query import Concept, Query, QueryBuilder, QueryOptions
@@ -19,6 +21,8 @@ class SearchOptions:
 
     query: QueryOptions = field(default_factory=QueryOptions)
     min_coverage: float = 0.34
+    coordination: bool = True  # rerank the best passages by BM25 × share of the question they cover
+    rerank_depth: int = 30
 
 
 class QuestionError(ValueError):
@@ -88,32 +92,48 @@ class OpenIndex:
             params=BM25Params(**self.manifest["bm25"]),
         )
         self.scorer = Scorer(self.postings)
-        self.min_coverage = options.min_coverage
+        self.options = options
         self.queries = QueryBuilder(analyzer, self.vocabulary, self.postings, TermMap.open(generation, "lexicon"),
                                     TermMap.open(generation, "pinyin"), options.query)
 
     def search(self, question: str, top_k: int = 3) -> Answer:
         question = check_question(question)
         query = self.queries.build(question)
-        docs, scores = self.scorer.top(query.scoring, top_k)
-        if not len(docs) or self.coverage(query.concepts, int(docs[0])) < self.min_coverage:
+        depth = max(top_k, self.options.rerank_depth if self.options.coordination else top_k)
+        docs, scores = self.scorer.top(query.scoring, depth)
+        if not len(docs):
+            return Answer(question=question, answered=False, hits=[])
+        coverage = self.coverage(query.concepts, docs)
+        if self.options.coordination:
+            order = np.lexsort((docs, -(scores * coverage)))[:top_k]
+            docs, scores, coverage = docs[order], scores[order], coverage[order]
+        if coverage[0] < self.options.min_coverage:
             return Answer(question=question, answered=False, hits=[])
         hits = [self._hit(rank, int(doc), float(score), query) for rank, (doc, score) in enumerate(zip(docs, scores), 1)]
         return Answer(question=question, answered=True, hits=hits)
 
-    def _has(self, group: tuple[int, ...], doc: int) -> bool:
-        return any(self.postings.contains(term, doc) for term in group)
+    def _has(self, group: tuple[int, ...], docs: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(docs), dtype=bool)
+        for term in group:
+            found |= self.postings.contains(term, docs)
+        return found
 
-    def coverage(self, concepts: list[Concept], doc: int) -> float:
-        """Share of what the question asks for (by information) that the passage contains."""
+    def coverage(self, concepts: list[Concept], docs: np.ndarray) -> np.ndarray:
+        """For each passage, the share of what the question asks for (by information) that it contains."""
         counted = [c for c in concepts if c.known]
         total = sum(c.information for c in counted)
-        found = sum(c.information for c in counted if any(self._has(g, doc) for g in c.groups))
-        return found / total if total > 0 else 0.0
+        found = np.zeros(len(docs))
+        for concept in counted:
+            present = np.zeros(len(docs), dtype=bool)
+            for group in concept.groups:
+                present |= self._has(group, docs)
+            found += concept.information * present
+        return found / total if total > 0 else found
 
     def _hit(self, rank: int, doc: int, score: float, query: Query) -> Hit:
         record = self.passages[doc]
         text = record.pop("text")
-        terms = {t for group in query.scoring.groups for t in group if self.postings.contains(t, doc)}
+        one = np.array([doc])
+        terms = {t for group in query.scoring.groups for t in group if self.postings.contains(t, one)[0]}
         matched = sorted((self.vocabulary[t] for t in terms), key=len, reverse=True)
         return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched)
