@@ -34,6 +34,7 @@ def _engine(settings: Settings) -> Engine:
         settings.corpus,
         settings.index,
         settings.index_options(),
+        settings.search_options(),
         on_build=lambda: click.echo(f"building the index of {settings.corpus} (first use or corpus changed)…", err=True),
         on_error=_report_skipped,
     )
@@ -133,7 +134,7 @@ def evaluate_command(questions: Path, contexts: Path | None, distractors: tuple[
     if contexts is None:
         result = evaluate(_engine(settings), cases)
     else:
-        with qa_engine(contexts, list(distractors), settings.index_options(), eval_index) as engine:
+        with qa_engine(contexts, list(distractors), settings.index_options(), settings.search_options(), eval_index) as engine:
             result = evaluate(engine, cases)
     if as_json:
         click.echo(json.dumps(result))

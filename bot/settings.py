@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from index.analysis import AnalyzerOptions
 from index.build import IndexOptions
 from index.passages import PassageOptions
+from index.query import QueryOptions
+from index.search import SearchOptions
 
 
 class SettingsError(Exception):
@@ -33,9 +35,23 @@ class Settings(BaseSettings):
     response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
     workers: int = Field(32, ge=1, le=256)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Index switches (changing one rebuilds the index on next use).
     stop_words: bool = True
+    simplified: bool = True
+    bigrams: bool = True
     merge_short_lines: bool = True
     max_passage_chars: int = Field(300, ge=0)
+    context_in_index: bool = True
+    # Question switches.
+    lexicon: bool = True
+    pinyin: bool = True
+    stemming: bool = True
+    structured: bool = True
+    precise_questions: bool = True
+    bigram_weight: float = Field(0.5, ge=0)
+    coordination: bool = True
+    min_coverage: float = Field(0.3, ge=0, le=1)
+    min_corpus_coverage: float = Field(0.5, ge=0, le=1)
 
     @field_validator("command")
     @classmethod
@@ -67,8 +83,28 @@ class Settings(BaseSettings):
 
     def index_options(self) -> IndexOptions:
         return IndexOptions(
-            analyzer=AnalyzerOptions(stop_words=self.stop_words),
-            passages=PassageOptions(merge_short_lines=self.merge_short_lines, max_passage_chars=self.max_passage_chars),
+            analyzer=AnalyzerOptions(stop_words=self.stop_words, simplified=self.simplified, bigrams=self.bigrams),
+            passages=PassageOptions(
+                merge_short_lines=self.merge_short_lines,
+                max_passage_chars=self.max_passage_chars,
+                context_in_index=self.context_in_index,
+            ),
+        )
+
+    def search_options(self) -> SearchOptions:
+        query = QueryOptions(
+            lexicon=self.lexicon,
+            pinyin=self.pinyin,
+            stemming=self.stemming,
+            structured=self.structured,
+            precise_questions=self.precise_questions,
+            bigram_weight=self.bigram_weight,
+        )
+        return SearchOptions(
+            query=query,
+            coordination=self.coordination,
+            min_coverage=self.min_coverage,
+            min_corpus_coverage=self.min_corpus_coverage,
         )
 
     def mode(self) -> Literal["socket", "http", "console"]:

@@ -52,7 +52,6 @@ class AnalyzerOptions:
     stop_words: bool = True
     simplified: bool = True  # Traditional Chinese is matched as Simplified (OpenCC tw2sp)
     bigrams: bool = True  # Chinese character bigrams beside jieba's words
-    precise_queries: bool = True  # questions cut into whole words, documents at search granularity
 
     def signature(self) -> dict:
         return {"version": ANALYZER_VERSION, **self.__dict__}
@@ -76,11 +75,11 @@ class Analyzer:
         words, bigrams = self.analyze(text)
         return words + bigrams
 
-    def analyze(self, text: str, query: bool = False) -> tuple[list[str], list[str]]:
-        """jieba's words (search-engine granularity; for a question with ``precise_queries``, jieba's
-        precise cut, whose whole words the index holds too) and, if enabled, the extra bigrams."""
+    def analyze(self, text: str, precise: bool = False) -> tuple[list[str], list[str]]:
+        """jieba's words at search-engine granularity (or, ``precise``, its whole-word cut, used for
+        questions: the index holds those whole words too) and, if enabled, the extra bigrams."""
         text = self.normalize(text)
-        cut = self._jieba.cut if query and self.options.precise_queries else self._jieba.cut_for_search
+        cut = self._jieba.cut if precise else self._jieba.cut_for_search
         words = [
             token
             for token in (raw.strip() for raw in cut(text))

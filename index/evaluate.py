@@ -22,7 +22,7 @@ from pathlib import Path
 
 from index.build import IndexOptions
 from index.engine import Engine
-from index.search import Answer, QuestionError
+from index.search import Answer, QuestionError, SearchOptions
 from index.text import normalize
 
 DEPTH = 10
@@ -97,15 +97,20 @@ def score(cases: list[Case], ask: Callable[[str], Answer]) -> dict:
 
 @contextmanager
 def qa_engine(
-    contexts: Path, distractors: list[Path], options: IndexOptions, index_dir: Path | None = None
+    contexts: Path,
+    distractors: list[Path],
+    options: IndexOptions,
+    search: SearchOptions = SearchOptions(),
+    index_dir: Path | None = None,
 ) -> Iterator[Engine]:
-    """An engine over the QA contexts (and distractors), in ``index_dir`` or a temporary folder."""
+    """An engine over the QA contexts (and distractors), in ``index_dir`` or a temporary folder
+    (an existing index there is reused while it is fresh)."""
     with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as scratch:
         corpus = Path(scratch) / "corpus"
         corpus.mkdir()
         for number, source in enumerate([contexts, *distractors]):
             (corpus / f"{number}-{source.name}").symlink_to(source.resolve())
-        yield Engine(corpus, index_dir or Path(scratch) / "index", options)
+        yield Engine(corpus, index_dir or Path(scratch) / "index", options, search)
 
 
 def evaluate(engine: Engine, cases: list[Case]) -> dict:

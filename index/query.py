@@ -18,6 +18,9 @@ from index.crosslingual import MAX_PHRASE_WORDS, english_key, split_latin, split
 from index.store import StringTable, TermMap
 
 MAX_NAME_SYLLABLES = 4
+# A dictionary translation missing from a passage is weaker evidence than a missing Chinese word:
+# the news may say it with another word (split → 拆分, which CC-CEDICT does not list).
+TRANSLATION_ABSENCE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class QueryOptions:
     stemming: bool = True
     structured: bool = True
     bigram_weight: float = 0.5  # query weight of the character bigrams beside the words
+    precise_questions: bool = True  # questions cut into whole words; passages at search granularity
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Concept:
     groups: list[tuple[int, ...]] = field(default_factory=list)
     information: float = 0.0
     known: bool = True  # False: a word neither the news nor the dictionary knows; it cannot count against an answer
+    absence_weight: float = 1.0  # how much missing it counts against a passage (translations may miss)
 
 
 @dataclass
@@ -68,16 +73,16 @@ class QueryBuilder:
     def _df(self, group: tuple[int, ...]) -> int:
         return min(self.postings.n_docs, sum(int(self.postings.offsets[t + 1] - self.postings.offsets[t]) for t in group))
 
-    def concept(self, text: str, groups: list[tuple[int, ...]], known: bool = True) -> Concept:
+    def concept(self, text: str, groups: list[tuple[int, ...]], known: bool = True, absence_weight: float = 1.0) -> Concept:
         groups = [g for g in groups if g]
         information = max((self.information(self._df(g)) for g in groups), default=self.information(0))
-        return Concept(text, groups, information, known or bool(groups))
+        return Concept(text, groups, information, known or bool(groups), absence_weight)
 
     def build(self, question: str) -> Query:
         concepts: list[Concept] = []
         extra: list[tuple[int, ...]] = []
         chinese, latin = split_latin(question)
-        words, bigrams = self.analyzer.analyze(chinese, query=True)
+        words, bigrams = self.analyzer.analyze(chinese, precise=self.options.precise_questions)
         for word in words:
             concepts.append(self.concept(word, [self._ids([word])]))
         extra.extend(self._ids([b]) for b in bigrams)
@@ -120,7 +125,8 @@ class QueryBuilder:
                 run.append(word)
                 continue
             group = tuple(sorted(set(literal) | set(translations or ())))
-            concepts.append(self.concept(word, [group], known=bool(literal) or translations is not None))
+            weight = 1.0 if literal else TRANSLATION_ABSENCE_WEIGHT
+            concepts.append(self.concept(word, [group], bool(literal) or translations is not None, weight))
         if run:
             concepts.append(self._name(run))
         concepts.extend(self._phrases(words))

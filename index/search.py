@@ -20,7 +20,8 @@ class SearchOptions:
     """Query-time settings: how questions are expanded, and when the news has no answer."""
 
     query: QueryOptions = field(default_factory=QueryOptions)
-    min_coverage: float = 0.34
+    min_coverage: float = 0.3  # share of the question the first passage must cover...
+    min_corpus_coverage: float = 0.5  # ...and share of it the news must know at all
     coordination: bool = True  # rerank the best passages by BM25 × share of the question they cover
     rerank_depth: int = 30
 
@@ -107,7 +108,7 @@ class OpenIndex:
         if self.options.coordination:
             order = np.lexsort((docs, -(scores * coverage)))[:top_k]
             docs, scores, coverage = docs[order], scores[order], coverage[order]
-        if coverage[0] < self.options.min_coverage:
+        if coverage[0] < self.options.min_coverage or self.corpus_coverage(query.concepts) < self.options.min_corpus_coverage:
             return Answer(question=question, answered=False, hits=[])
         hits = [self._hit(rank, int(doc), float(score), query) for rank, (doc, score) in enumerate(zip(docs, scores), 1)]
         return Answer(question=question, answered=True, hits=hits)
@@ -120,15 +121,25 @@ class OpenIndex:
 
     def coverage(self, concepts: list[Concept], docs: np.ndarray) -> np.ndarray:
         """For each passage, the share of what the question asks for (by information) that it contains."""
-        counted = [c for c in concepts if c.known]
-        total = sum(c.information for c in counted)
         found = np.zeros(len(docs))
-        for concept in counted:
+        missing = np.zeros(len(docs))
+        for concept in concepts:
+            if not concept.known:
+                continue
             present = np.zeros(len(docs), dtype=bool)
             for group in concept.groups:
                 present |= self._has(group, docs)
             found += concept.information * present
-        return found / total if total > 0 else found
+            missing += concept.information * concept.absence_weight * ~present
+        total = found + missing
+        return np.divide(found, total, out=np.zeros(len(docs)), where=total > 0)
+
+    @staticmethod
+    def corpus_coverage(concepts: list[Concept]) -> float:
+        """Share of what the question asks for (by information) that occurs anywhere in the news."""
+        found = sum(c.information for c in concepts if c.known and c.groups)
+        missing = sum(c.information * c.absence_weight for c in concepts if c.known and not c.groups)
+        return found / (found + missing) if found + missing > 0 else 0.0
 
     def _hit(self, rank: int, doc: int, score: float, query: Query) -> Hit:
         record = self.passages[doc]

@@ -101,3 +101,32 @@ def test_console_answers_like_the_slash_command(index_env, tmp_path):
     assert "1. " in result.stdout and "TechWeb · 2026-03-05" in result.stdout
     assert "/news who leads Tongyi now?" in result.stdout
     assert "Nothing in the news matches" in result.stdout
+
+
+def test_eval_on_a_qa_set_indexes_its_contexts_and_reports_every_figure(tmp_path):
+    contexts = tmp_path / "contexts.jsonl"
+    questions = tmp_path / "questions.jsonl"
+    contexts.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in [
+        {"id": "c1", "title": "长江大桥", "text": "长江大桥今天正式通车,全长一千六百米。"},
+        {"id": "c2", "title": "黄河", "text": "黄河水位持续上涨,沿岸启动防汛预案。"},
+        {"id": "c3", "title": "地铁", "text": "地铁五号线明年开通,连接城东和城西。"},
+    ]), encoding="utf-8")
+    questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in [
+        {"question": "长江大桥全长多少米?", "context_id": "c1"},
+        {"question": "黄河沿岸启动了什么预案?", "context_id": "c2"},
+        {"question": "地铁五号线连接哪里?", "context_id": "c1"},  # deliberately wrong gold: a miss
+    ]), encoding="utf-8")
+    result = run("eval", str(questions), "--contexts", str(contexts), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.splitlines()[-1])
+    assert set(figures) == {"n", "hit@1", "hit@3", "hit@5", "mrr@10", "no_answer_accuracy", "p50_ms"}
+    assert figures["n"] == 3 and figures["hit@1"] == pytest.approx(2 / 3) and figures["no_answer_accuracy"] is None
+
+
+def test_eval_on_seed_questions_reports_no_answer_accuracy(index_env, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "谁带领通义实验室?", "gold": ["靖人会继续带领通义实验室"]}) + "\n"
+                         + json.dumps({"question": "明天巴黎天气如何?", "gold": []}) + "\n", encoding="utf-8")
+    result = run("eval", str(questions), env=index_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "hit@1  1.000" in result.stdout and "no_answer_accuracy  1.000" in result.stdout
