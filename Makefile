@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test index docker-smoke clean
+.PHONY: run test index quality bench docker-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(STAMP) ## the whole test suite
 
 index: $(STAMP) ## (re)build the index of seeds/
 	$(BIN)/newsbot index build
+
+quality: $(STAMP) ## answer quality per mechanism on ../shared question sets → docs/quality.md, docs/quality.png
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/quality.py $(ARGS)
 
 docker-smoke: ## build the image, run it, send it a signed slash command (as root, with podman)
 	bash tools/docker-smoke.sh

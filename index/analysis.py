@@ -7,8 +7,8 @@ so that a name jieba splits (林俊旸 → 林俊 + 旸) is still found by its p
 from __future__ import annotations
 
 import logging
+import operator
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -21,7 +21,8 @@ from index.text import normalize
 jieba.setLogLevel(logging.WARNING)
 
 ANALYZER_VERSION = "5"
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
 
 
 @cache
@@ -36,9 +37,12 @@ def _traditional_to_simplified() -> opencc.OpenCC:
     return opencc.OpenCC("tw2sp")
 
 
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
 def is_word(token: str) -> bool:
     """A token carries meaning when it has at least one letter or digit."""
-    return any(unicodedata.category(ch)[0] in "LN" for ch in token)
+    return _LETTER_OR_DIGIT.search(token) is not None
 
 
 def is_cjk(token: str) -> bool:
@@ -65,7 +69,9 @@ class Analyzer:
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()  # load the dictionary now, not inside the first question
         self._stop = stop_words() if options.stop_words else frozenset()
-        self._stop_chars = frozenset(word for word in self._stop if len(word) == 1)
+        stop_chars = "".join(sorted(word for word in self._stop if len(word) == 1 and is_cjk(word)))
+        # Runs of Chinese characters that hold no stop character: bigrams never straddle one.
+        self._bigram_runs = re.compile(f"[{_CJK_CLASS}]+" if not stop_chars else f"(?:(?![{re.escape(stop_chars)}])[{_CJK_CLASS}])+")
 
     def normalize(self, text: str) -> str:
         text = normalize(text).lower()
@@ -88,10 +94,7 @@ class Analyzer:
         return words, self._bigrams(text, set(words)) if self.options.bigrams else []
 
     def _bigrams(self, text: str, words: set[str]) -> list[str]:
-        out = []
-        for run in _CJK_RUN.findall(text):
-            for i in range(len(run) - 1):
-                pair = run[i : i + 2]
-                if pair not in words and pair[0] not in self._stop_chars and pair[1] not in self._stop_chars:
-                    out.append(pair)
+        out: list[str] = []
+        for run in self._bigram_runs.findall(text):
+            out.extend(pair for pair in map(operator.add, run, run[1:]) if pair not in words)
         return out

@@ -70,57 +70,107 @@ class WeightedTerms:
     boosts: list[float]
 
 
-def synonym_postings(postings: Postings, group: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Pirkola's structured query: the group is one term whose tf is the members' summed tf."""
-    if len(group) == 1:
-        row = postings.row(group[0])
-        return postings.docs[row], postings.weights[row]
-    docs = np.concatenate([postings.docs[postings.row(t)] for t in group])
-    tfs = np.concatenate([postings.tfs[postings.row(t)] for t in group]).astype(np.float64)
-    unique_docs, inverse = np.unique(docs, return_inverse=True)
-    tf = np.bincount(inverse, weights=tfs)
-    df = np.array([len(unique_docs)], dtype=np.float64)
-    idf = _group_idf(postings, df)
-    weights = idf * term_frequency_part(tf, postings.doc_len[unique_docs], postings.avgdl, postings.params)
-    return unique_docs.astype(np.int32), weights.astype(np.float32)
-
-
-def _group_idf(postings: Postings, df: np.ndarray) -> float:
-    idf = float(np.log(postings.n_docs - df[0] + 0.5) - np.log(df[0] + 0.5))
-    if idf < 0:
-        idf = postings.params.epsilon * float(postings.idf.mean()) if len(postings.idf) else 0.0
-    return idf
-
-
 class Scorer:
-    """Sums BM25 over the postings a query touches and ranks only the passages it touched."""
+    """Sums BM25 over the postings a query touches and ranks only the passages it could rank.
 
-    def __init__(self, postings: Postings) -> None:
+    Short postings (rare terms) are scored in full; long ones (common terms) are only looked up for
+    the passages the short ones found, and skipped altogether when even their best weights together
+    could not lift another passage above the k-th score found (MaxScore). The result is exactly the
+    top k of exhaustive scoring.
+    """
+
+    def __init__(self, postings: Postings, long_postings: int | None = None) -> None:
         self.postings = postings
+        self.long_postings = long_postings or max(4096, postings.n_docs // 64)
         self._local = threading.local()
 
-    def _accumulator(self) -> np.ndarray:
-        acc = getattr(self._local, "acc", None)
-        if acc is None:
-            acc = self._local.acc = np.zeros(self.postings.n_docs, dtype=np.float32)
-        return acc
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            n = self.postings.n_docs
+            scratch = self._local.scratch = (np.zeros(n, dtype=np.float32), np.zeros(n, dtype=bool))
+        return scratch
+
+    def group_postings(self, group: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Passages and weights of a group; several synonyms count as one term (Pirkola): their tfs
+        add up and the group's idf comes from the passages that have any of them."""
+        p = self.postings
+        if len(group) == 1:
+            row = p.row(group[0])
+            return p.docs[row], p.weights[row]
+        tf_sum, seen = self._scratch()
+        parts = []
+        for term in group:
+            row = p.row(term)
+            docs = p.docs[row]
+            parts.append(docs[~seen[docs]])
+            seen[docs] = True
+            tf_sum[docs] += p.tfs[row]
+        docs = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int32)
+        tf = tf_sum[docs].astype(np.float64)
+        seen[docs] = False
+        tf_sum[docs] = 0
+        idf = float(np.log(p.n_docs - len(docs) + 0.5) - np.log(len(docs) + 0.5))
+        if idf < 0:
+            idf = p.params.epsilon * float(np.mean(p.idf)) if len(p.idf) else 0.0
+        weights = idf * term_frequency_part(tf, p.doc_len[docs], p.avgdl, p.params)
+        return docs, weights.astype(np.float32)
 
     def top(self, query: WeightedTerms, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Passage numbers and scores of the ``k`` best passages, best first (ties: lower number first)."""
-        rows = [synonym_postings(self.postings, group) for group in query.groups]
-        rows = [(docs, weights, boost) for (docs, weights), boost in zip(rows, query.boosts) if len(docs)]
+        rows = []
+        for group, boost in zip(query.groups, query.boosts):
+            docs, weights = self.group_postings(group)
+            if len(docs) and boost:
+                rows.append((docs, weights * np.float32(boost)))
         if not rows or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        acc = self._accumulator()
-        touched = np.unique(np.concatenate([docs for docs, _, _ in rows]))
+        short = [r for r in rows if len(r[0]) <= self.long_postings]
+        long = [r for r in rows if len(r[0]) > self.long_postings]
+        if short and long:
+            found = self._rank_short_first(short, long, k)
+            if found is not None:
+                return found
+        return self._rank_all(rows, k)
+
+    def _rank_all(self, rows: list[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarray, np.ndarray]:
+        acc, _ = self._scratch()
+        every = np.concatenate([docs for docs, _ in rows])
         try:
-            for docs, weights, boost in rows:
-                acc[docs] += weights * np.float32(boost)
-            scores = acc[touched]
+            for docs, weights in rows:
+                acc[docs] += weights
+            scores = acc[every]
         finally:
-            acc[touched] = 0
-        if len(touched) > k:
-            keep = np.argpartition(-scores, k - 1)[:k]
-            touched, scores = touched[keep], scores[keep]
-        order = np.lexsort((touched, -scores))
-        return touched[order].astype(np.int64), scores[order]
+            acc[every] = 0
+        return _best(every, scores, k, duplicates=len(rows))
+
+    def _rank_short_first(self, short, long, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        acc, _ = self._scratch()
+        every = np.concatenate([docs for docs, _ in short])
+        try:
+            for docs, weights in short:
+                acc[docs] += weights
+            candidates = np.unique(every)
+            scores = acc[candidates].astype(np.float64)
+        finally:
+            acc[every] = 0
+        for docs, weights in long:
+            at = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
+            scores += np.where(docs[at] == candidates, weights[at], 0.0)
+        if len(candidates) >= k:
+            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+            if sum(float(weights.max()) for _, weights in long) < kth:
+                return _best(candidates, scores.astype(np.float32), k, duplicates=1)
+        return None
+
+
+def _best(docs: np.ndarray, scores: np.ndarray, k: int, duplicates: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k highest scores among ``docs`` (which may repeat up to ``duplicates`` times each)."""
+    take = min(len(docs), k * duplicates)
+    if len(docs) > take:
+        keep = np.argpartition(-scores, take - 1)[:take]
+        docs, scores = docs[keep], scores[keep]
+    docs, first = np.unique(docs, return_index=True)
+    scores = scores[first]
+    order = np.lexsort((docs, -scores))[:k]
+    return docs[order].astype(np.int64), scores[order]

@@ -11,6 +11,7 @@ import pytest
 from conftest import SEEDS, SHARED
 from rank_bm25 import BM25Okapi
 
+from index.bm25 import Scorer
 from index.engine import Engine
 from index.passages import searchable_text
 
@@ -85,3 +86,23 @@ def test_parity_on_real_chinese_wikipedia_paragraphs(tmp_path):
     analyzer = engine.index().analyzer
     queries = [analyzer.tokens(json.loads(line)["question"]) for line in questions.read_text(encoding="utf-8").splitlines()[:80]]
     assert_parity(engine, [q for q in queries if q])
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_skipping_common_terms_keeps_the_exact_top_ten(tmp_path, seed):
+    """With long postings looked up (or skipped) instead of scored in full, the top 10 is unchanged."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    vocabulary = random_corpus(corpus, seed)
+    engine = Engine(corpus, tmp_path / "index")
+    index = engine.index()
+    reference = BM25Okapi(indexed_tokens(engine))
+    pruning = Scorer(index.postings, long_postings=15)
+    rng = random.Random(seed)
+    for _ in range(40):
+        query = rng.choices(vocabulary + ["common"], k=rng.randint(2, 6))
+        expected = reference.get_scores(query)
+        docs, scores = pruning.top(index.queries.tokens_query(query), 10)
+        best = np.sort(expected)[::-1][: len(docs)]
+        np.testing.assert_allclose(scores, best, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(expected[docs], scores, rtol=1e-5, atol=1e-6)
