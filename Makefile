@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
 run: $(STAMP) ## start the bot (Slack with tokens in the environment or .env, else a local console)
@@ -24,6 +24,10 @@ index: $(STAMP) ## (re)build the index of seeds/
 quality: $(STAMP) ## answer quality per mechanism on ../shared question sets → docs/quality.md, docs/quality.png
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/quality.py $(ARGS)
+
+bench: $(STAMP) ## speed and memory at 10k/100k/1M paragraphs against rank-bm25 and bm25s (ARGS="--sizes 10000 --json out.json")
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/bench.py $(ARGS)
 
 docker-smoke: ## build the image, run it, send it a signed slash command (as root, with podman)
 	bash tools/docker-smoke.sh

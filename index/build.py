@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from array import array
 import multiprocessing
 import os
+import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import chain, islice
@@ -30,6 +32,7 @@ from index.store import (
 
 _BATCH = 256
 _BATCHES_IN_FLIGHT = 64
+_SCATTER_CHUNK = 4_000_000
 _PARALLEL_FROM = 4_000  # passages; below this, worker start-up costs more than it saves
 
 
@@ -118,55 +121,77 @@ def _batches(passages: Iterable[Passage], size: int) -> Iterator[list[Passage]]:
 
 
 class _PostingsCollector:
-    """Interns terms and gathers (passage, term, tf) triples in compact arrays."""
+    """Interns terms and gathers (passage, term, tf) triples in compact arrays, passage by passage."""
 
     def __init__(self) -> None:
         self.term_ids: dict[str, int] = {}
-        self.docs: list[np.ndarray] = []
-        self.terms: list[np.ndarray] = []
-        self.tfs: list[np.ndarray] = []
-        self.doc_len: list[int] = []
+        self.docs = array("i")
+        self.terms = array("i")
+        self.tfs = array("H")
+        self.doc_len = array("i")
 
     def add(self, terms: list[str], counts: list[int], length: int) -> None:
-        intern = self.term_ids.setdefault
-        ids = [intern(term, len(self.term_ids)) for term in terms]
-        doc = len(self.doc_len)
+        term_ids = self.term_ids
+        ids = [term_ids.get(term) for term in terms]
+        if None in ids:
+            ids = [term_ids.setdefault(term, len(term_ids)) for term in terms]
+        self.docs.extend([len(self.doc_len)] * len(ids))
+        self.terms.extend(ids)
+        self.tfs.extend([min(c, 65535) for c in counts])
         self.doc_len.append(length)
-        self.docs.append(np.full(len(ids), doc, dtype=np.int32))
-        self.terms.append(np.array(ids, dtype=np.int32))
-        self.tfs.append(np.array(counts, dtype=np.uint16))
 
     def write(self, writer: GenerationWriter, params: BM25Params) -> tuple[int, float]:
-        """Sort the vocabulary, lay the postings out term by term and save the BM25 arrays."""
+        """Sort the vocabulary, lay the postings out term by term and save the BM25 arrays.
+
+        The postings are scattered chunk by chunk straight into memory-mapped files, so memory
+        stays near the size of the collected triples."""
         vocabulary = sorted(self.term_ids)
         rank = np.empty(len(vocabulary), dtype=np.int32)
-        rank[[self.term_ids[t] for t in vocabulary]] = np.arange(len(vocabulary), dtype=np.int32)
-        terms = rank[np.concatenate(self.terms)] if self.terms else np.empty(0, dtype=np.int32)
-        docs = np.concatenate(self.docs) if self.docs else np.empty(0, dtype=np.int32)
-        tfs = np.concatenate(self.tfs) if self.tfs else np.empty(0, dtype=np.uint16)
-        order = np.argsort(terms, kind="stable")  # stable keeps passages ascending within a term
-        terms, docs, tfs = terms[order], docs[order], tfs[order]
+        rank[np.fromiter((self.term_ids[t] for t in vocabulary), dtype=np.int64, count=len(vocabulary))] = np.arange(
+            len(vocabulary), dtype=np.int32
+        )
+        self.term_ids.clear()
+        terms = rank[np.frombuffer(self.terms, dtype=np.int32)] if len(self.terms) else np.empty(0, dtype=np.int32)
+        del self.terms
+        docs = np.frombuffer(self.docs, dtype=np.int32)
+        tfs = np.frombuffer(self.tfs, dtype=np.uint16)
+        doc_len = np.frombuffer(self.doc_len, dtype=np.int32).copy()
+        n_docs = len(doc_len)
+        avgdl = float(doc_len.sum() / n_docs) if n_docs else 0.0
         df = np.bincount(terms, minlength=len(vocabulary))
         offsets = np.zeros(len(vocabulary) + 1, dtype=np.int64)
         np.cumsum(df, out=offsets[1:])
-        doc_len = np.array(self.doc_len, dtype=np.int32)
-        n_docs = len(doc_len)
-        avgdl = float(doc_len.sum() / n_docs) if n_docs else 0.0
         idf = okapi_idf(df.astype(np.float64), n_docs, params.epsilon)
-        weights = idf[terms] * term_frequency_part(tfs.astype(np.float64), doc_len[docs], avgdl, params) if n_docs else tfs
+        if not len(terms):  # an empty corpus: nothing to lay out
+            terms = np.empty(0, dtype=np.int32)
+        out_docs = writer.open_array("post_docs", np.int32, len(terms))
+        out_tfs = writer.open_array("post_tfs", np.uint16, len(terms))
+        out_weights = writer.open_array("post_weights", np.float32, len(terms))
+        cursor = offsets[:-1].copy()
+        for start in range(0, len(terms), _SCATTER_CHUNK):  # passages ascend, so each term's list does too
+            chunk = slice(start, start + _SCATTER_CHUNK)
+            order = np.argsort(terms[chunk], kind="stable")
+            chunk_terms = terms[chunk][order]
+            counts = np.bincount(chunk_terms, minlength=len(vocabulary))
+            first = np.cumsum(counts) - counts
+            positions = cursor[chunk_terms] + (np.arange(len(chunk_terms)) - first[chunk_terms])
+            chunk_docs = docs[chunk][order]
+            chunk_tfs = tfs[chunk][order]
+            out_docs[positions] = chunk_docs
+            out_tfs[positions] = chunk_tfs
+            out_weights[positions] = idf[chunk_terms] * term_frequency_part(
+                chunk_tfs.astype(np.float64), doc_len[chunk_docs], avgdl, params
+            )
+            cursor += counts
+        for array_ in (out_docs, out_tfs, out_weights):
+            array_.flush()
         write_string_table(writer, vocabulary)
         lexicon, pinyin = build_maps(vocabulary)
         write_term_map(writer, "lexicon", lexicon)
         write_term_map(writer, "pinyin", pinyin)
-        for name, array in {
-            "post_offsets": offsets,
-            "post_docs": docs,
-            "post_tfs": tfs,
-            "post_weights": np.asarray(weights, dtype=np.float32),
-            "idf": idf,
-            "doc_len": doc_len,
-        }.items():
-            writer.save_array(name, array)
+        writer.save_array("post_offsets", offsets)
+        writer.save_array("idf", idf)
+        writer.save_array("doc_len", doc_len)
         return len(vocabulary), avgdl
 
 
@@ -246,14 +271,27 @@ def _segment(
             yield batch, segmented
         return
     context = multiprocessing.get_context("fork")
+    in_flight = threading.Semaphore(_BATCHES_IN_FLIGHT)  # bounds memory: reading waits for segmenting
+    stopping = threading.Event()
+    sent: deque[list[Passage]] = deque()
+
+    def texts() -> Iterator[list[str]]:  # runs in the pool's feeder thread, overlapping the work below
+        for batch in chain(head, batches):
+            in_flight.acquire()
+            if stopping.is_set():
+                return
+            sent.append(batch)
+            yield [p.searchable_text(options.passages) for p in batch]
+
+    started = time.perf_counter()
     with context.Pool(workers, initializer=_init_worker, initargs=(options.analyzer,)) as pool:
-        pending = iter(head)
-        remaining = batches
-        while True:
-            group = list(islice(pending, _BATCHES_IN_FLIGHT)) or list(islice(remaining, _BATCHES_IN_FLIGHT))
-            if not group:
-                break
-            t0 = time.perf_counter()
-            results = pool.map(_segment_batch, [[p.searchable_text(options.passages) for p in batch] for batch in group])
-            report.segment_seconds += time.perf_counter() - t0
-            yield from zip(group, results)
+        try:
+            for segmented in pool.imap(_segment_batch, texts()):
+                batch = sent.popleft()
+                in_flight.release()
+                yield batch, segmented
+        finally:  # let a feeder waiting for a slot finish, so the pool can shut down
+            stopping.set()
+            for _ in range(_BATCHES_IN_FLIGHT):
+                in_flight.release()
+    report.segment_seconds = time.perf_counter() - started

@@ -28,6 +28,7 @@ class PassageOptions:
     max_heading_chars: int = 30
     max_passage_chars: int = 300
     context_in_index: bool = True  # the document title and section heading are searched with each passage
+    dedupe: bool = True  # each distinct passage once (off only for benchmarks that reuse text)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,9 @@ def unique_passages(documents: Iterable[Document], options: PassageOptions = Pas
     seen: set[bytes] = set()
     for document in documents:
         for passage in split_document(document, options):
+            if not options.dedupe:
+                yield passage
+                continue
             key = hashlib.blake2b(dedupe_key(passage.text).encode(), digest_size=12).digest()
             if key not in seen:
                 seen.add(key)

@@ -72,6 +72,10 @@ class GenerationWriter:
     def path(self, name: str) -> Path:
         return self.scratch / name
 
+    def open_array(self, name: str, dtype: type, length: int) -> np.ndarray:
+        """A new ``.npy`` file of ``length`` items, memory-mapped for writing."""
+        return np.lib.format.open_memmap(self.scratch / f"{name}.npy", mode="w+", dtype=dtype, shape=(length,))
+
     def save_array(self, name: str, array: np.ndarray) -> None:
         np.save(self.scratch / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
 

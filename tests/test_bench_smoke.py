@@ -1,0 +1,30 @@
+"""A small run of the benchmark code, so `make bench` keeps working (its numbers are not checked here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, SHARED
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "cctv_xwlb_news" / "articles.jsonl.gz").exists(), reason="CCTV corpus absent")
+def test_bench_runs_every_engine_and_writes_the_documented_json(tmp_path):
+    out = tmp_path / "bench.json"
+    env = os.environ | {"NEWSBOT_BENCH_WORK": str(tmp_path / "work")}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench.py"), "--sizes", "300", "--queries", "10",
+         "--json", str(out), "--plot", str(tmp_path / "performance.png")],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(out.read_text())["sizes"]["300"]
+    assert set(figures) == {"newsbot", "rank_bm25", "bm25s"}
+    keys = {"build_s", "segment_s", "index_mb", "build_peak_mb", "load_s", "rss_after_load_mb", "p50_ms", "p99_ms"}
+    assert all(keys <= set(engine) for engine in figures.values())
+    assert {"ask_p50_ms", "ask_p99_ms"} <= set(figures["newsbot"])
+    assert figures["newsbot"]["passages"] >= 300
+    assert (tmp_path / "performance.png").stat().st_size > 1000
