@@ -45,10 +45,11 @@ class Citation:
 @dataclass(frozen=True)
 class Hit:
     rank: int
-    score: float
+    score: float  # what the passage was ranked by: BM25, times its coverage of the question when reranked
     text: str
     citation: Citation
     matched: list[str] = field(default_factory=list)
+    bm25: float = 0.0  # the passage's BM25 score, exactly rank_bm25.BM25Okapi's for the same query terms
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,11 @@ class OpenIndex:
         if not len(docs):
             return Answer(question=question, answered=False, hits=[])
         coverage = self.coverage(query.concepts, docs)
-        if self.options.coordination:
-            order = np.lexsort((docs, -(scores * coverage)))[:top_k]
-            docs, scores, coverage = docs[order], scores[order], coverage[order]
-        if coverage[0] < self.options.min_coverage or self.corpus_coverage(query.concepts) < self.options.min_corpus_coverage:
+        ranking = scores * coverage if self.options.coordination else scores
+        order = np.lexsort((docs, -ranking))[:top_k]
+        if coverage[order[0]] < self.options.min_coverage or self.corpus_coverage(query.concepts) < self.options.min_corpus_coverage:
             return Answer(question=question, answered=False, hits=[])
-        hits = [self._hit(rank, int(doc), float(score), query) for rank, (doc, score) in enumerate(zip(docs, scores), 1)]
+        hits = [self._hit(rank, int(docs[i]), float(ranking[i]), float(scores[i]), query) for rank, i in enumerate(order, 1)]
         return Answer(question=question, answered=True, hits=hits)
 
     def _has(self, group: tuple[int, ...], docs: np.ndarray) -> np.ndarray:
@@ -141,10 +141,10 @@ class OpenIndex:
         missing = sum(c.information * c.absence_weight for c in concepts if c.known and not c.groups)
         return found / (found + missing) if found + missing > 0 else 0.0
 
-    def _hit(self, rank: int, doc: int, score: float, query: Query) -> Hit:
+    def _hit(self, rank: int, doc: int, score: float, bm25: float, query: Query) -> Hit:
         record = self.passages[doc]
         text = record.pop("text")
         one = np.array([doc])
         terms = {t for group in query.scoring.groups for t in group if self.postings.contains(t, one)[0]}
         matched = sorted((self.vocabulary[t] for t in terms), key=len, reverse=True)
-        return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched)
+        return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched, bm25=round(bm25, 6))

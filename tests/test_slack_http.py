@@ -117,6 +117,18 @@ def test_signed_slash_command_is_acked_then_answered_with_cited_passages(server,
     assert "¶" in context_texts(message)[0]
 
 
+def test_english_question_is_answered_from_chinese_news_with_the_matched_chinese_in_bold(server, slack):
+    _, port = server
+    body = slash_command_body("who leads Tongyi now?", slack.response_url("english"))
+    assert post(port, body, sign(body), timeout=3)[0] == 200
+    (call,) = slack.wait_for("/respond/english")
+    first = section_texts(call.body)[1]
+    plain = first.replace("\u200b", "").replace("*", "")
+    assert "靖人会继续带领通义实验室" in plain or "明确周靖人继续带队" in plain
+    assert "*带领" in first or "*带队" in first
+    assert "*通义" in first
+
+
 @pytest.mark.parametrize(
     "name, headers",
     [
