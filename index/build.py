@@ -20,7 +20,7 @@ from index.analysis import Analyzer, AnalyzerOptions
 from index.bm25 import BM25Params, okapi_idf, term_frequency_part
 from index.documents import corpus_files, read_corpus
 from index.passages import PASSAGE_RULES_VERSION, Passage, PassageOptions, unique_passages
-from index.crosslingual import build_maps
+from index.crosslingual import build_maps, pinyin_syllables
 from index.store import (
     FORMAT_VERSION,
     GenerationWriter,
@@ -244,6 +244,7 @@ def build_index(
                 "n_documents": report.documents,
                 "n_terms": report.terms,
                 "avgdl": avgdl,
+                "pinyin_syllables": sorted(pinyin_syllables()),
                 "skipped": [f"{name}: {reason}" for name, reason in report.skipped],
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }

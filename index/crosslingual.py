@@ -21,9 +21,6 @@ from functools import cache
 from importlib import resources
 
 import Stemmer
-from lemminflect import getAllLemmas
-from pypinyin import lazy_pinyin
-from pypinyin.constants import PINYIN_DICT
 
 from index.analysis import is_cjk, stop_words
 
@@ -49,6 +46,8 @@ def stem(word: str) -> str:
 @cache
 def english_key(word: str) -> str:
     """A question word's key: its lemma, stemmed (leads, led, leading → lead; resignation → resign)."""
+    from lemminflect import getAllLemmas  # its tables load on the first English question, not at start
+
     word = word.lower()
     lemmas = getAllLemmas(word)
     return stem((lemmas.get("VERB") or lemmas.get("NOUN") or lemmas.get("ADJ") or (word,))[0])
@@ -126,7 +125,11 @@ def english_lexicon() -> dict[str, frozenset[str]]:
 
 @cache
 def pinyin_syllables() -> frozenset[str]:
-    """Every toneless pinyin syllable (ba, zhuang, lü → lv), from pypinyin's character table."""
+    """Every toneless pinyin syllable (ba, zhuang, lü → lv), from pypinyin's character table.
+
+    Computed when an index is built and stored in its manifest, so answering never loads pypinyin."""
+    from pypinyin.constants import PINYIN_DICT
+
     syllables = set()
     for readings in PINYIN_DICT.values():
         for reading in readings.split(","):
@@ -135,10 +138,9 @@ def pinyin_syllables() -> frozenset[str]:
     return frozenset(s for s in syllables if s.isascii() and s.isalpha())
 
 
-def split_pinyin(word: str) -> list[str] | None:
+def split_pinyin(word: str, syllables: frozenset[str]) -> list[str] | None:
     """``junyang`` → ``['jun', 'yang']`` with the fewest syllables; None if it is not pinyin."""
     word = word.lower()
-    syllables = pinyin_syllables()
     best: list[list[str] | None] = [[]] + [None] * len(word)
     for end in range(1, len(word) + 1):
         for start in range(max(0, end - 6), end):
@@ -152,6 +154,8 @@ def split_pinyin(word: str) -> list[str] | None:
 
 def pinyin_key(term: str) -> str | None:
     """Toneless pinyin of a 2-4 character Chinese term, or None for other terms."""
+    from pypinyin import lazy_pinyin
+
     if not (2 <= len(term) <= 4 and is_cjk(term)):
         return None
     return "".join(lazy_pinyin(term))

@@ -56,12 +56,13 @@ class QueryBuilder:
     """Builds queries against one index's vocabulary and its stored lexicon and pinyin maps."""
 
     def __init__(self, analyzer: Analyzer, vocabulary: StringTable, postings: Postings, lexicon: TermMap,
-                 pinyin: TermMap, options: QueryOptions = QueryOptions()) -> None:
+                 pinyin: TermMap, syllables: frozenset[str], options: QueryOptions = QueryOptions()) -> None:
         self.analyzer = analyzer
         self.vocabulary = vocabulary
         self.postings = postings
         self.lexicon = lexicon
         self.pinyin = pinyin
+        self.syllables = syllables
         self.options = options
 
     def information(self, df: int) -> float:
@@ -152,7 +153,7 @@ class QueryBuilder:
 
     def _reads_as_pinyin(self, word: str, position: int, translations: tuple[int, ...] | None) -> bool:
         """Pinyin is tried for words English does not know, and for capitalised words inside a sentence."""
-        if not self.options.pinyin or split_pinyin(word) is None:
+        if not self.options.pinyin or split_pinyin(word, self.syllables) is None:
             return False
         return translations is None or (position > 0 and word[:1].isupper())
 
@@ -164,7 +165,7 @@ class QueryBuilder:
         whole: set[int] = set()
         parts: set[int] = set()
         for order in orders:
-            syllables = [s for word in order for s in (split_pinyin(word) or [])]
+            syllables = [s for word in order for s in (split_pinyin(word, self.syllables) or [])]
             for size in range(2, min(len(syllables), MAX_NAME_SYLLABLES) + 1):
                 for start in range(len(syllables) - size + 1):
                     terms = self.pinyin.get("".join(syllables[start : start + size])) or ()

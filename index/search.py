@@ -95,8 +95,15 @@ class OpenIndex:
         )
         self.scorer = Scorer(self.postings)
         self.options = options
-        self.queries = QueryBuilder(analyzer, self.vocabulary, self.postings, TermMap.open(generation, "lexicon"),
-                                    TermMap.open(generation, "pinyin"), options.query)
+        self.queries = QueryBuilder(
+            analyzer,
+            self.vocabulary,
+            self.postings,
+            TermMap.open(generation, "lexicon"),
+            TermMap.open(generation, "pinyin"),
+            frozenset(self.manifest["pinyin_syllables"]),
+            options.query,
+        )
 
     def search(self, question: str, top_k: int = 3) -> Answer:
         question = check_question(question)

@@ -7,7 +7,7 @@ from conftest import SEEDS
 
 from index.analysis import Analyzer, AnalyzerOptions
 from index.build import IndexOptions
-from index.crosslingual import english_key, english_lexicon, pinyin_key, split_latin, split_pinyin
+from index.crosslingual import english_key, english_lexicon, pinyin_key, pinyin_syllables, split_latin, split_pinyin
 from index.engine import Engine
 from index.query import QueryOptions
 from index.search import SearchOptions
@@ -30,7 +30,7 @@ def test_cc_cedict_translates_words_and_names():
 @pytest.mark.parametrize("word, syllables", [("junyang", ["jun", "yang"]), ("Tongyi", ["tong", "yi"]),
                                              ("alibaba", ["a", "li", "ba", "ba"]), ("deepmind", None), ("qwen", None)])
 def test_pinyin_syllables(word, syllables):
-    assert split_pinyin(word) == syllables
+    assert split_pinyin(word, pinyin_syllables()) == syllables
 
 
 def test_pinyin_key_of_chinese_terms_only():
