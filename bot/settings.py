@@ -50,8 +50,8 @@ class Settings(BaseSettings):
     precise_questions: bool = True
     bigram_weight: float = Field(0.5, ge=0)
     coordination: bool = True
-    min_coverage: float = Field(0.3, ge=0, le=1)
-    min_corpus_coverage: float = Field(0.5, ge=0, le=1)
+    min_coverage: float = Field(0.25, ge=0, le=1)
+    min_corpus_coverage: float = Field(0.4, ge=0, le=1)
 
     @field_validator("command")
     @classmethod

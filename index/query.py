@@ -18,9 +18,6 @@ from index.crosslingual import MAX_PHRASE_WORDS, english_key, split_latin, split
 from index.store import StringTable, TermMap
 
 MAX_NAME_SYLLABLES = 4
-# A dictionary translation missing from a passage is weaker evidence than a missing Chinese word:
-# the news may say it with another word (split → 拆分, which CC-CEDICT does not list).
-TRANSLATION_ABSENCE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -43,7 +40,6 @@ class Concept:
     groups: list[tuple[int, ...]] = field(default_factory=list)
     information: float = 0.0
     known: bool = True  # False: a word neither the news nor the dictionary knows; it cannot count against an answer
-    absence_weight: float = 1.0  # how much missing it counts against a passage (translations may miss)
 
 
 @dataclass
@@ -74,10 +70,10 @@ class QueryBuilder:
     def _df(self, group: tuple[int, ...]) -> int:
         return min(self.postings.n_docs, sum(int(self.postings.offsets[t + 1] - self.postings.offsets[t]) for t in group))
 
-    def concept(self, text: str, groups: list[tuple[int, ...]], known: bool = True, absence_weight: float = 1.0) -> Concept:
+    def concept(self, text: str, groups: list[tuple[int, ...]], known: bool = True) -> Concept:
         groups = [g for g in groups if g]
         information = max((self.information(self._df(g)) for g in groups), default=self.information(0))
-        return Concept(text, groups, information, known or bool(groups), absence_weight)
+        return Concept(text, groups, information, known or bool(groups))
 
     def build(self, question: str) -> Query:
         concepts: list[Concept] = []
@@ -126,8 +122,7 @@ class QueryBuilder:
                 run.append(word)
                 continue
             group = tuple(sorted(set(literal) | set(translations or ())))
-            weight = 1.0 if literal else TRANSLATION_ABSENCE_WEIGHT
-            concepts.append(self.concept(word, [group], bool(literal) or translations is not None, weight))
+            concepts.append(self.concept(word, [group], known=bool(literal) or translations is not None))
         if run:
             concepts.append(self._name(run))
         concepts.extend(self._phrases(words))

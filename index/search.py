@@ -20,8 +20,8 @@ class SearchOptions:
     """Query-time settings: how questions are expanded, and when the news has no answer."""
 
     query: QueryOptions = field(default_factory=QueryOptions)
-    min_coverage: float = 0.3  # share of the question the first passage must cover...
-    min_corpus_coverage: float = 0.5  # ...and share of it the news must know at all
+    min_coverage: float = 0.25  # share of the question the first passage must cover...
+    min_corpus_coverage: float = 0.4  # ...and share of it the news must know at all
     coordination: bool = True  # rerank the best passages by BM25 × share of the question they cover
     rerank_depth: int = 30
 
@@ -128,25 +128,22 @@ class OpenIndex:
 
     def coverage(self, concepts: list[Concept], docs: np.ndarray) -> np.ndarray:
         """For each passage, the share of what the question asks for (by information) that it contains."""
+        counted = [c for c in concepts if c.known]
+        total = sum(c.information for c in counted)
         found = np.zeros(len(docs))
-        missing = np.zeros(len(docs))
-        for concept in concepts:
-            if not concept.known:
-                continue
+        for concept in counted:
             present = np.zeros(len(docs), dtype=bool)
             for group in concept.groups:
                 present |= self._has(group, docs)
             found += concept.information * present
-            missing += concept.information * concept.absence_weight * ~present
-        total = found + missing
-        return np.divide(found, total, out=np.zeros(len(docs)), where=total > 0)
+        return found / total if total > 0 else found
 
     @staticmethod
     def corpus_coverage(concepts: list[Concept]) -> float:
         """Share of what the question asks for (by information) that occurs anywhere in the news."""
-        found = sum(c.information for c in concepts if c.known and c.groups)
-        missing = sum(c.information * c.absence_weight for c in concepts if c.known and not c.groups)
-        return found / (found + missing) if found + missing > 0 else 0.0
+        counted = [c for c in concepts if c.known]
+        total = sum(c.information for c in counted)
+        return sum(c.information for c in counted if c.groups) / total if total > 0 else 0.0
 
     def _hit(self, rank: int, doc: int, score: float, bm25: float, query: Query) -> Hit:
         record = self.passages[doc]

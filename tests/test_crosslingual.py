@@ -116,6 +116,7 @@ def test_words_neither_the_news_nor_the_dictionary_know_do_not_count_against_an_
 
 
 @pytest.mark.parametrize("question", ["What is the weather in Paris tomorrow?", "Who won the football match last night?",
+                                      "Who won the election?", "What is the stock price of Apple today?",
                                       "明天巴黎天气如何?", "昨晚的足球比赛谁赢了?"])
 def test_questions_about_things_not_in_the_news_are_not_answered(seed_engine, question):
     assert seed_engine.ask(question).answered is False
