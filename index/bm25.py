@@ -41,6 +41,7 @@ class Postings:
     docs: np.ndarray  # int32
     tfs: np.ndarray  # uint16
     weights: np.ndarray  # float32, idf · tf part
+    max_weights: np.ndarray  # float32, n_terms: each term's highest weight, bounds what it can add
     idf: np.ndarray  # float64, n_terms
     doc_len: np.ndarray  # int32, n_docs
     avgdl: float
@@ -73,15 +74,15 @@ class WeightedTerms:
 class Scorer:
     """Sums BM25 over the postings a query touches and ranks only the passages it could rank.
 
-    Short postings (rare terms) are scored in full; long ones (common terms) are only looked up for
-    the passages the short ones found, and skipped altogether when even their best weights together
-    could not lift another passage above the k-th score found (MaxScore). The result is exactly the
-    top k of exhaustive scoring.
+    A query whose postings are few is scored exhaustively. Otherwise passages enter from the rarest
+    terms on and the lists of common terms are only looked up, or skipped when even their best
+    weights together could not lift another passage above the k-th score found (MaxScore). Either
+    way the result is exactly the top k of exhaustive scoring.
     """
 
-    def __init__(self, postings: Postings, long_postings: int | None = None) -> None:
+    def __init__(self, postings: Postings, exhaustive_below: int | None = None) -> None:
         self.postings = postings
-        self.long_postings = long_postings or max(4096, postings.n_docs // 64)
+        self.exhaustive_below = exhaustive_below or max(4096, postings.n_docs // 64)
         self._local = threading.local()
 
     def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
@@ -122,46 +123,89 @@ class Scorer:
         for group, boost in zip(query.groups, query.boosts):
             docs, weights = self.group_postings(group)
             if len(docs) and boost:
-                rows.append((docs, weights * np.float32(boost)))
+                bound = float(self.postings.max_weights[group[0]]) if len(group) == 1 else float(weights.max())
+                rows.append(_Row(docs, weights, float(boost), bound * boost))
         if not rows or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        short = [r for r in rows if len(r[0]) <= self.long_postings]
-        long = [r for r in rows if len(r[0]) > self.long_postings]
-        if short and long:
-            found = self._rank_short_first(short, long, k)
-            if found is not None:
-                return found
-        return self._rank_all(rows, k)
+        rows.sort(key=lambda row: len(row.docs))
+        if sum(len(row.docs) for row in rows) <= self.exhaustive_below or len(rows[-1].docs) <= self.exhaustive_below:
+            return self._rank_all(rows, k)
+        return self._rank_rare_first(rows, k)
 
-    def _rank_all(self, rows: list[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _rank_all(self, rows: list[_Row], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Score every passage the query touches."""
         acc, _ = self._scratch()
-        every = np.concatenate([docs for docs, _ in rows])
+        every = np.concatenate([row.docs for row in rows])
         try:
-            for docs, weights in rows:
-                acc[docs] += weights
+            for row in rows:
+                acc[row.docs] += row.weighted()
             scores = acc[every]
         finally:
             acc[every] = 0
         return _best(every, scores, k, duplicates=len(rows))
 
-    def _rank_short_first(self, short, long, k: int) -> tuple[np.ndarray, np.ndarray] | None:
-        acc, _ = self._scratch()
-        every = np.concatenate([docs for docs, _ in short])
+    def _rank_rare_first(self, rows: list[_Row], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """MaxScore: the passages of the rare terms are candidates, scored in full by looking them up
+        in the lists of the common terms; a common term's list is promoted to bring its own passages
+        in only while the best those lists could add together reaches the k-th score found. That keeps
+        the top k exact while most of the long lists are never read."""
+        acc, seen = self._scratch()
+        short = [row for row in rows if len(row.docs) <= self.exhaustive_below]
+        long = rows[len(short):]
+        found_docs: list[np.ndarray] = []
+        found_scores: list[np.ndarray] = []
+        cap = max(self.exhaustive_below * 4, self.postings.n_docs // 16)
         try:
-            for docs, weights in short:
-                acc[docs] += weights
-            candidates = np.unique(every)
-            scores = acc[candidates].astype(np.float64)
+            if short:
+                every = np.concatenate([row.docs for row in short])
+                for row in short:
+                    acc[row.docs] += row.weighted()
+                first = np.unique(every)
+                scores = acc[first].astype(np.float64)
+                acc[every] = 0
+                seen[first] = True
+                found_docs.append(first)
+                found_scores.append(scores + _lookup(long, first))
+            count = sum(len(d) for d in found_docs)
+            for i in range(len(long) + 1):
+                if count >= k:
+                    all_scores = np.concatenate(found_scores)
+                    kth = np.partition(all_scores, count - k)[count - k]
+                    if sum(row.bound for row in long[i:]) < kth:
+                        return _best(np.concatenate(found_docs), all_scores.astype(np.float32), k, duplicates=1)
+                if i == len(long) or count + len(long[i].docs) > cap:
+                    break
+                new = long[i].docs[~seen[long[i].docs]]
+                seen[new] = True
+                found_docs.append(new)
+                found_scores.append(_lookup(long[i:], new))
+                count += len(new)
         finally:
-            acc[every] = 0
-        for docs, weights in long:
-            at = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
-            scores += np.where(docs[at] == candidates, weights[at], 0.0)
-        if len(candidates) >= k:
-            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-            if sum(float(weights.max()) for _, weights in long) < kth:
-                return _best(candidates, scores.astype(np.float32), k, duplicates=1)
-        return None
+            for docs in found_docs:
+                seen[docs] = False
+        return self._rank_all(rows, k)
+
+
+def _lookup(rows: list[_Row], docs: np.ndarray) -> np.ndarray:
+    """What ``rows`` add to each of ``docs`` (found by binary search in their sorted lists)."""
+    scores = np.zeros(len(docs))
+    for row in rows:
+        at = np.minimum(np.searchsorted(row.docs, docs), len(row.docs) - 1)
+        scores += np.where(row.docs[at] == docs, row.weights[at], 0.0) * row.boost
+    return scores
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One query term's postings, its query weight, and the most it can add to a passage's score."""
+
+    docs: np.ndarray
+    weights: np.ndarray
+    boost: float
+    bound: float
+
+    def weighted(self) -> np.ndarray:
+        return self.weights if self.boost == 1.0 else self.weights * np.float32(self.boost)
 
 
 def _best(docs: np.ndarray, scores: np.ndarray, k: int, duplicates: int) -> tuple[np.ndarray, np.ndarray]:

@@ -185,6 +185,8 @@ class _PostingsCollector:
             cursor += counts
         for array_ in (out_docs, out_tfs, out_weights):
             array_.flush()
+        max_weights = np.maximum.reduceat(out_weights, offsets[:-1]) if len(terms) else np.empty(0, dtype=np.float32)
+        writer.save_array("term_max_weight", np.asarray(max_weights, dtype=np.float32))
         write_string_table(writer, vocabulary)
         lexicon, pinyin = build_maps(vocabulary)
         write_term_map(writer, "lexicon", lexicon)

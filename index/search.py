@@ -88,6 +88,7 @@ class OpenIndex:
             docs=load_array(generation, "post_docs"),
             tfs=load_array(generation, "post_tfs"),
             weights=load_array(generation, "post_weights"),
+            max_weights=load_array(generation, "term_max_weight"),
             idf=load_array(generation, "idf"),
             doc_len=load_array(generation, "doc_len"),
             avgdl=float(self.manifest["avgdl"]),

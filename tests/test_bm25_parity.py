@@ -97,7 +97,7 @@ def test_skipping_common_terms_keeps_the_exact_top_ten(tmp_path, seed):
     engine = Engine(corpus, tmp_path / "index")
     index = engine.index()
     reference = BM25Okapi(indexed_tokens(engine))
-    pruning = Scorer(index.postings, long_postings=15)
+    pruning = Scorer(index.postings, exhaustive_below=15)
     rng = random.Random(seed)
     for _ in range(40):
         query = rng.choices(vocabulary + ["common"], k=rng.randint(2, 6))
