@@ -95,6 +95,18 @@ def step_newsbot_build(size: int) -> dict:
             "build_peak_mb": peak_mb(), "passages": report.passages, "chars_per_s": report.characters / report.segment_seconds}
 
 
+def step_jieba(size: int) -> dict:
+    """The reference for build speed: plain jieba (jieba.lcut) on one core, same paragraphs."""
+    import jieba
+
+    texts = paragraphs(min(size, 20_000))
+    jieba.initialize()
+    started = time.perf_counter()
+    for text in texts:
+        jieba.lcut(text)
+    return {"jieba_chars_per_s": sum(map(len, texts)) / (time.perf_counter() - started)}
+
+
 def step_tokenize(size: int) -> dict:
     """The same tokens for the other engines: newsbot's analyzer, on all cores."""
     import multiprocessing
@@ -278,6 +290,39 @@ def print_table(results: dict) -> None:
                     print(f"{'':>9} {'':>10} retrieval p50: {other} / newsbot = {ratio:,.0f}×")
 
 
+def write_markdown(results: dict, path: Path) -> None:
+    """docs/performance.md: the table of one run, engine by engine and size by size."""
+    keys = ["build_s", "segment_s", "index_mb", "build_peak_mb", "load_s", "rss_after_load_mb", "p50_ms", "p99_ms", "ask_p50_ms", "ask_p99_ms"]
+    lines = [
+        "# Performance",
+        "",
+        "One run of `make bench` on this project's 2-core machine: CCTV news paragraphs, the same tokens",
+        "(newsbot's analyzer) for every engine, retrieval of the top 10 for real questions from",
+        "`../shared/data`. `ask` is newsbot's whole answer: analysis, cross-language expansion,",
+        "retrieval, coverage rerank and citations (`ask_en`: the English seed questions).",
+        "rank-bm25 has no file format (pickling it is unsafe to load), so its index is the token file",
+        "and its load is a rebuild.",
+        "",
+        "| paragraphs | engine | " + " | ".join(keys) + " |",
+        "|---:|---|" + "---:|" * len(keys),
+    ]
+    for size, engines in results["sizes"].items():
+        for engine, figures in engines.items():
+            cells = ["—" if figures.get(k) is None else f"{figures[k]:,.3f}" for k in keys]
+            lines.append(f"| {int(size):,} | {engine} | " + " | ".join(cells) + " |")
+    for size, reason in results.get("skipped", {}).items():
+        lines.append(f"\nAt {int(size):,} paragraphs, skipped {reason}.")
+    reference = results.get("jieba_one_core_chars_per_s")
+    if reference:
+        largest = max(results["sizes"], key=int)
+        build = results["sizes"][largest]["newsbot"]["chars_per_s"]
+        lines.append(f"\nBuild: newsbot segments {build:,.0f} chars/s on {results['machine']['cores']} cores at "
+                     f"{int(largest):,} paragraphs; plain `jieba.lcut` on one core: {reference:,.0f} chars/s "
+                     f"({build / reference:.2f}×).")
+    lines += ["", "![latency and memory against corpus size](performance.png)"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def draw(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -307,7 +352,7 @@ def draw(results: dict, path: Path) -> None:
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--step":
         name, *rest = sys.argv[2:]
-        step = {"newsbot-build": step_newsbot_build, "tokenize": step_tokenize, "rank_bm25-build": step_rank_bm25_build,
+        step = {"newsbot-build": step_newsbot_build, "jieba": step_jieba, "tokenize": step_tokenize, "rank_bm25-build": step_rank_bm25_build,
                 "bm25s-build": step_bm25s_build, "query": step_query}[name]
         args = [int(a) if a.isdigit() else a for a in rest]
         print(json.dumps(step(*args)))
@@ -318,11 +363,19 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--plot", default=str(ROOT / "docs" / "performance.png"))
     parser.add_argument("--skip", default="", help="engines to leave out, comma separated")
+    parser.add_argument("--report-only", action="store_true", help="redraw the table, plot and docs from --json")
     args = parser.parse_args()
+    if args.report_only:
+        results = json.loads(Path(args.json_path).read_text(encoding="utf-8"))
+        print_table(results)
+        draw(results, Path(args.plot))
+        write_markdown(results, Path(args.plot).with_suffix(".md"))
+        return
     if not CCTV.exists():
         print(f"skipped: {CCTV} is absent")
         return
-    results: dict = {"sizes": {}, "machine": {"cores": os.cpu_count()}, "skipped": {}}
+    results: dict = {"sizes": {}, "machine": {"cores": os.cpu_count()}, "skipped": {},
+                     "jieba_one_core_chars_per_s": run_step("jieba", "20000")["jieba_chars_per_s"]}
     previous, last_size = None, None
     for size in sorted(int(s) for s in args.sizes.split(",")):
         skip = set(filter(None, args.skip.split(",")))
@@ -338,7 +391,8 @@ def main() -> None:
     print_table(results)
     Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
     draw(results, Path(args.plot))
-    print(f"wrote {args.json_path} and {args.plot}")
+    write_markdown(results, Path(args.plot).with_suffix(".md"))
+    print(f"wrote {args.json_path}, {args.plot} and {Path(args.plot).with_suffix('.md')}")
 
 
 if __name__ == "__main__":
