@@ -10,11 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=3000
 
 WORKDIR /app
-COPY pyproject.toml README.md /tmp/src/
-COPY index /tmp/src/index
-COPY bot /tmp/src/bot
-RUN pip install --no-cache-dir /tmp/src \
- && rm -rf /tmp/src /root/.cache \
+COPY pyproject.toml README.md /usr/src/newsbot/
+COPY index /usr/src/newsbot/index
+COPY bot /usr/src/newsbot/bot
+RUN pip install --no-cache-dir /usr/src/newsbot \
+ && rm -rf /usr/src/newsbot \
  && useradd --create-home --uid 10001 --shell /usr/sbin/nologin app \
  && mkdir -p /app/var && chown app /app/var
 
