@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
+from bot.render import text_answer
 from bot.settings import Settings, SettingsError, load_settings
 from index import Engine, QuestionError
 
@@ -108,8 +109,6 @@ def ask(question: str, top_k: int | None, as_json: bool, corpus: Path | None, in
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        from bot.render import text_answer
-
         click.echo(text_answer(answer, lambda s: click.style(s, bold=True)))
 
 

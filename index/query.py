@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from index.analysis import Analyzer, is_cjk, stop_words
+from index.analysis import Analyzer, stop_words
 from index.bm25 import Postings, WeightedTerms
 from index.crosslingual import MAX_PHRASE_WORDS, english_key, split_latin, split_pinyin
 from index.store import StringTable, TermMap

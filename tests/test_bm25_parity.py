@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SEEDS, SHARED
+from conftest import SHARED
 from rank_bm25 import BM25Okapi
 
 from index.bm25 import Scorer

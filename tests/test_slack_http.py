@@ -7,13 +7,11 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from conftest import BOT_TOKEN, NEWSBOT, SEEDS, SIGNING_SECRET, event_body, sign, slash_command_body
