@@ -20,7 +20,7 @@ SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 SEED_QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
-BOT_TOKEN = "xoxb-000000000000-test-token"
+BOT_TOKEN = "xoxb-test-token-not-real"
 NEWSBOT = str(Path(sys.executable).with_name("newsbot"))  # the installed console script
 
 
