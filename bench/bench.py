@@ -111,8 +111,6 @@ def step_tokenize(size: int) -> dict:
     """The same tokens for the other engines: newsbot's analyzer, on all cores."""
     import multiprocessing
 
-    from index.analysis import Analyzer
-
     texts = paragraphs(size)
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(os.cpu_count(), initializer=_init_tokenizer) as pool:
@@ -121,7 +119,6 @@ def step_tokenize(size: int) -> dict:
     with open(WORK / f"tokens-{size}.jsonl", "w", encoding="utf-8") as handle:
         for row in tokens:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    del Analyzer
     return {"segment_s": seconds}
 
 

@@ -129,22 +129,18 @@ class OpenIndex:
 
     def coverage(self, concepts: list[Concept], docs: np.ndarray) -> np.ndarray:
         """For each passage, the share of what the question asks for (by information) that it contains."""
-        counted = [c for c in concepts if c.known]
-        total = sum(c.information for c in counted)
-        found = np.zeros(len(docs))
-        for concept in counted:
-            present = np.zeros(len(docs), dtype=bool)
+        def present(concept: Concept) -> np.ndarray:
+            found = np.zeros(len(docs), dtype=bool)
             for group in concept.groups:
-                present |= self._has(group, docs)
-            found += concept.information * present
-        return found / total if total > 0 else found
+                found |= self._has(group, docs)
+            return found
+
+        return _share(concepts, present, np.zeros(len(docs)))
 
     @staticmethod
     def corpus_coverage(concepts: list[Concept]) -> float:
         """Share of what the question asks for (by information) that occurs anywhere in the news."""
-        counted = [c for c in concepts if c.known]
-        total = sum(c.information for c in counted)
-        return sum(c.information for c in counted if c.groups) / total if total > 0 else 0.0
+        return float(_share(concepts, lambda concept: bool(concept.groups), 0.0))
 
     def _hit(self, rank: int, doc: int, score: float, bm25: float, query: Query) -> Hit:
         record = self.passages[doc]
@@ -153,3 +149,12 @@ class OpenIndex:
         terms = {t for group in query.scoring.groups for t in group if self.postings.contains(t, one)[0]}
         matched = sorted((self.vocabulary[t] for t in terms), key=len, reverse=True)
         return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched, bm25=round(bm25, 6))
+
+
+def _share(concepts: list[Concept], present, zero):
+    """Information of the known concepts that are ``present``, over the information of all known ones
+    (words neither the news nor the dictionary knows count for neither)."""
+    counted = [c for c in concepts if c.known]
+    total = sum(c.information for c in counted)
+    found = sum((c.information * present(c) for c in counted), zero)
+    return found / total if total > 0 else zero
