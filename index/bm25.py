@@ -74,22 +74,25 @@ class WeightedTerms:
 class Scorer:
     """Sums BM25 over the postings a query touches and ranks only the passages it could rank.
 
-    A query whose postings are few is scored exhaustively. Otherwise passages enter from the rarest
-    terms on and the lists of common terms are only looked up, or skipped when even their best
-    weights together could not lift another passage above the k-th score found (MaxScore). Either
-    way the result is exactly the top k of exhaustive scoring.
+    A query whose postings are few is scored exhaustively. Otherwise MaxScore (Turtle and Flood)
+    skips most of the long lists of common terms: a first threshold comes from the passages that
+    score best on the short lists, scored in full; the lists whose best weights together stay under
+    that threshold cannot bring a passage into the top k on their own, so passages only enter from
+    the other lists and are looked up in those. Either way the result is exactly the top k of
+    exhaustive scoring.
     """
 
     def __init__(self, postings: Postings, exhaustive_below: int | None = None) -> None:
         self.postings = postings
         self.exhaustive_below = exhaustive_below or max(4096, postings.n_docs // 64)
+        self._weights_nonnegative = not len(postings.idf) or float(postings.idf.min()) >= 0
         self._local = threading.local()
 
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
+    def _scratch(self) -> np.ndarray:
+        """This thread's zeroed array with a slot per passage; whoever writes to it zeroes it again."""
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
-            n = self.postings.n_docs
-            scratch = self._local.scratch = (np.zeros(n, dtype=np.float32), np.zeros(n, dtype=bool))
+            scratch = self._local.scratch = np.zeros(self.postings.n_docs, dtype=np.float32)
         return scratch
 
     def group_postings(self, group: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -99,17 +102,11 @@ class Scorer:
         if len(group) == 1:
             row = p.row(group[0])
             return p.docs[row], p.weights[row]
-        tf_sum, seen = self._scratch()
-        parts = []
-        for term in group:
-            row = p.row(term)
-            docs = p.docs[row]
-            parts.append(docs[~seen[docs]])
-            seen[docs] = True
-            tf_sum[docs] += p.tfs[row]
-        docs = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int32)
+        tf_sum = self._scratch()
+        every = np.concatenate([p.docs[p.row(term)] for term in group])
+        np.add.at(tf_sum, every, np.concatenate([p.tfs[p.row(term)] for term in group]).astype(np.float32))
+        docs = np.flatnonzero(tf_sum != 0) if len(every) > len(tf_sum) // 16 else _distinct(every)  # tfs are ≥ 1
         tf = tf_sum[docs].astype(np.float64)
-        seen[docs] = False
         tf_sum[docs] = 0
         idf = float(np.log(p.n_docs - len(docs) + 0.5) - np.log(len(docs) + 0.5))
         if idf < 0:
@@ -130,60 +127,101 @@ class Scorer:
         rows.sort(key=lambda row: len(row.docs))
         if sum(len(row.docs) for row in rows) <= self.exhaustive_below or len(rows[-1].docs) <= self.exhaustive_below:
             return self._rank_all(rows, k)
-        return self._rank_rare_first(rows, k)
+        return self._rank_maxscore(rows, k)
+
+    def _accumulate(self, rows: list[_Row], entering: list[_Row] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The postings of ``entering`` (by default all of ``rows``) as passage numbers, each with
+        what all of ``rows`` add up to for it; a passage repeats once per entering row it is in."""
+        acc = self._scratch()
+        np.add.at(acc, np.concatenate([row.docs for row in rows]), np.concatenate([row.weighted() for row in rows]))
+        docs = np.concatenate([row.docs for row in (rows if entering is None else entering)])
+        try:
+            return docs, acc[docs]
+        finally:
+            if sum(len(row.docs) for row in rows) > len(acc) // 16:
+                acc.fill(0)
+            else:
+                for row in rows:
+                    acc[row.docs] = 0
 
     def _rank_all(self, rows: list[_Row], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Score every passage the query touches."""
-        acc, _ = self._scratch()
-        every = np.concatenate([row.docs for row in rows])
-        try:
-            for row in rows:
-                acc[row.docs] += row.weighted()
-            scores = acc[every]
-        finally:
-            acc[every] = 0
-        return _best(every, scores, k, duplicates=len(rows))
+        docs, scores = self._accumulate(rows)
+        return _best(docs, scores, k, duplicates=len(rows))
 
-    def _rank_rare_first(self, rows: list[_Row], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """MaxScore: the passages of the rare terms are candidates, scored in full by looking them up
-        in the lists of the common terms; a common term's list is promoted to bring its own passages
-        in only while the best those lists could add together reaches the k-th score found. That keeps
-        the top k exact while most of the long lists are never read."""
-        acc, seen = self._scratch()
-        short = [row for row in rows if len(row.docs) <= self.exhaustive_below]
-        long = rows[len(short):]
-        found_docs: list[np.ndarray] = []
-        found_scores: list[np.ndarray] = []
-        cap = max(self.exhaustive_below * 4, self.postings.n_docs // 16)
+    def _rank_maxscore(self, rows: list[_Row], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """MaxScore over ``rows`` (shortest first); see the class docstring."""
+        threshold, seed_docs, seed_scores = self._first_threshold(rows, k)
+        by_bound = sorted(rows, key=lambda row: row.bound)
+        bounds = np.cumsum([row.bound for row in by_bound])
+        optional = int(np.searchsorted(bounds, threshold, side="left"))  # lists that cannot decide alone
+        if optional == 0:
+            return self._rank_all(rows, k)
+        entering = by_bound[optional:]
+        later = by_bound[optional - 1 :: -1]  # highest bound first
+        added = list(entering)
+        candidates = sum(len(row.docs) for row in entering)
+        while later and len(later[0].docs) <= candidates:  # cheaper added in full than looked up
+            added.append(later.pop(0))
+        docs, partial = self._accumulate(added, entering)
+        remaining = sum(row.bound for row in later)
+        if not later:
+            docs, partial = np.concatenate([docs, seed_docs]), np.concatenate([partial, seed_scores.astype(np.float32)])
+            return _best(docs, partial, k, duplicates=len(entering) + 1)
+        keep = partial + remaining >= threshold
+        docs, first = np.unique(docs[keep], return_index=True)
+        scores = partial[keep][first].astype(np.float64)
+        for row in later:  # the most a passage could still gain shrinks
+            if self._weights_nonnegative and len(scores) >= k:  # scores so far only grow: a surer threshold
+                threshold = max(threshold, _lowered(_kth(scores, k)))
+            keep = scores + remaining >= threshold
+            docs, scores = docs[keep], scores[keep]
+            remaining -= row.bound
+            scores += self._contribution(row, docs)
+        docs = np.concatenate([docs, seed_docs])
+        scores = np.concatenate([scores, seed_scores]).astype(np.float32)
+        return _best(docs, scores, k, duplicates=2)
+
+    def _contribution(self, row: _Row, docs: np.ndarray) -> np.ndarray:
+        """What ``row`` adds to each of ``docs``: looked up when they are few, else scattered."""
+        if len(docs) * 8 < len(row.docs):
+            return _lookup([row], docs)
+        acc = self._scratch()
+        acc[row.docs] = row.weighted()
         try:
-            if short:
-                every = np.concatenate([row.docs for row in short])
-                for row in short:
-                    acc[row.docs] += row.weighted()
-                first = np.unique(every)
-                scores = acc[first].astype(np.float64)
-                acc[every] = 0
-                seen[first] = True
-                found_docs.append(first)
-                found_scores.append(scores + _lookup(long, first))
-            count = sum(len(d) for d in found_docs)
-            for i in range(len(long) + 1):
-                if count >= k:
-                    all_scores = np.concatenate(found_scores)
-                    kth = np.partition(all_scores, count - k)[count - k]
-                    if sum(row.bound for row in long[i:]) < kth:
-                        return _best(np.concatenate(found_docs), all_scores.astype(np.float32), k, duplicates=1)
-                if i == len(long) or count + len(long[i].docs) > cap:
-                    break
-                new = long[i].docs[~seen[long[i].docs]]
-                seen[new] = True
-                found_docs.append(new)
-                found_scores.append(_lookup(long[i:], new))
-                count += len(new)
+            return acc[docs].astype(np.float64)
         finally:
-            for docs in found_docs:
-                seen[docs] = False
-        return self._rank_all(rows, k)
+            acc[row.docs] = 0
+
+    def _first_threshold(self, rows: list[_Row], k: int) -> tuple[float, np.ndarray, np.ndarray]:
+        """A score the k-th passage is sure to reach: the passages that score best on the shortest
+        lists are scored in full, and the k-th of them is a lower bound. Returns it (lowered a hair
+        against rounding, or 0.0 when there is none) with those passages and their scores."""
+        budget = 0
+        short = 0
+        while short < len(rows) and (not short or budget + len(rows[short].docs) <= self.exhaustive_below):
+            budget += len(rows[short].docs)
+            short += 1
+        docs, partial = _best(*self._accumulate(rows[:short]), 2 * k, duplicates=short)
+        scores = partial + _lookup(rows[short:], docs)
+        if len(scores) < k:
+            return 0.0, docs, scores
+        return _lowered(_kth(scores, k)), docs, scores
+
+
+def _distinct(docs: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of ``docs`` (by sorting: np.unique's hashing is far slower here)."""
+    docs = np.sort(docs)
+    return docs[np.concatenate(([True], docs[1:] != docs[:-1]))]
+
+
+def _kth(scores: np.ndarray, k: int) -> float:
+    return float(np.partition(scores, len(scores) - k)[len(scores) - k])
+
+
+def _lowered(score: float) -> float:
+    """A threshold a hair under ``score``, so float rounding never prunes a passage that ties it."""
+    return score * (1 - 1e-6) - 1e-9
 
 
 def _lookup(rows: list[_Row], docs: np.ndarray) -> np.ndarray:

@@ -113,40 +113,42 @@ class OpenIndex:
         docs, scores = self.scorer.top(query.scoring, depth)
         if not len(docs):
             return Answer(question=question, answered=False, hits=[])
-        coverage = self.coverage(query.concepts, docs)
+        present = self._presence(query, docs)
+        coverage = self.coverage(query.concepts, present, len(docs))
         ranking = scores * coverage if self.options.coordination else scores
         order = np.lexsort((docs, -ranking))[:top_k]
         if coverage[order[0]] < self.options.min_coverage or self.corpus_coverage(query.concepts) < self.options.min_corpus_coverage:
             return Answer(question=question, answered=False, hits=[])
-        hits = [self._hit(rank, int(docs[i]), float(ranking[i]), float(scores[i]), query) for rank, i in enumerate(order, 1)]
+        hits = [
+            self._hit(rank, int(docs[i]), float(ranking[i]), float(scores[i]), [t for t, found in present.items() if found[i]])
+            for rank, i in enumerate(order, 1)
+        ]
         return Answer(question=question, answered=True, hits=hits)
 
-    def _has(self, group: tuple[int, ...], docs: np.ndarray) -> np.ndarray:
-        found = np.zeros(len(docs), dtype=bool)
-        for term in group:
-            found |= self.postings.contains(term, docs)
-        return found
+    def _presence(self, query: Query, docs: np.ndarray) -> dict[int, np.ndarray]:
+        """For each term of the query, which of ``docs`` contain it."""
+        terms = {t for group in query.scoring.groups for t in group}
+        return {t: self.postings.contains(t, docs) for t in terms}
 
-    def coverage(self, concepts: list[Concept], docs: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def coverage(concepts: list[Concept], present: dict[int, np.ndarray], n_docs: int) -> np.ndarray:
         """For each passage, the share of what the question asks for (by information) that it contains."""
-        def present(concept: Concept) -> np.ndarray:
-            found = np.zeros(len(docs), dtype=bool)
-            for group in concept.groups:
-                found |= self._has(group, docs)
-            return found
+        def found(concept: Concept) -> np.ndarray:
+            hit = np.zeros(n_docs, dtype=bool)
+            for term in {t for group in concept.groups for t in group}:
+                hit |= present[term]
+            return hit
 
-        return _share(concepts, present, np.zeros(len(docs)))
+        return _share(concepts, found, np.zeros(n_docs))
 
     @staticmethod
     def corpus_coverage(concepts: list[Concept]) -> float:
         """Share of what the question asks for (by information) that occurs anywhere in the news."""
         return float(_share(concepts, lambda concept: bool(concept.groups), 0.0))
 
-    def _hit(self, rank: int, doc: int, score: float, bm25: float, query: Query) -> Hit:
+    def _hit(self, rank: int, doc: int, score: float, bm25: float, terms: list[int]) -> Hit:
         record = self.passages[doc]
         text = record.pop("text")
-        one = np.array([doc])
-        terms = {t for group in query.scoring.groups for t in group if self.postings.contains(t, one)[0]}
         matched = sorted((self.vocabulary[t] for t in terms), key=len, reverse=True)
         return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched, bm25=round(bm25, 6))
 

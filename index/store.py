@@ -125,8 +125,11 @@ def read_manifest(generation: Path) -> dict:
 
 
 def load_array(generation: Path, name: str) -> np.ndarray:
-    """A memory-mapped, read-only array; pickled objects are refused."""
-    return np.load(generation / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+    """A memory-mapped, read-only array; pickled objects are refused.
+
+    It is handed out as a plain ndarray over the map: slicing a ``np.memmap`` runs Python code on
+    every access, which a query making thousands of them would pay for."""
+    return np.load(generation / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
 
 
 def _map(path: Path) -> mmap.mmap | bytes:

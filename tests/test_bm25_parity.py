@@ -106,3 +106,27 @@ def test_skipping_common_terms_keeps_the_exact_top_ten(tmp_path, seed):
         best = np.sort(expected)[::-1][: len(docs)]
         np.testing.assert_allclose(scores, best, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(expected[docs], scores, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "cmrc2018").exists(), reason="shared/data not present")
+@pytest.mark.parametrize("exhaustive_below", [8, 60, 400])
+def test_maxscore_equals_exhaustive_scoring_on_real_questions(tmp_path, exhaustive_below):
+    """The questions as the bot asks them (bigrams at half weight, English synonym groups): MaxScore,
+    whatever it skips, returns exactly the top 10 that scoring every passage returns."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    source = SHARED / "data" / "cmrc2018" / "contexts.jsonl"
+    (corpus / "cmrc.jsonl").write_text("".join(source.read_text(encoding="utf-8").splitlines(True)[:300]), encoding="utf-8")
+    index = Engine(corpus, tmp_path / "index").index()
+    questions = SHARED / "data" / "cmrc2018" / "questions.jsonl"
+    asked = [json.loads(line)["question"] for line in questions.read_text(encoding="utf-8").splitlines()[:120]]
+    asked += ["Who leads the company now?", "When was the university founded?", "How many people live in the city?"]
+    everything = Scorer(index.postings, exhaustive_below=10**9)
+    pruning = Scorer(index.postings, exhaustive_below=exhaustive_below)
+    for question in asked:
+        query = index.queries.build(question).scoring
+        all_docs, all_scores = everything.top(query, index.postings.n_docs)
+        exact = dict(zip(all_docs.tolist(), all_scores.tolist()))
+        docs, scores = pruning.top(query, 10)
+        np.testing.assert_allclose(scores, all_scores[: len(docs)], rtol=1e-5, atol=1e-6, err_msg=question)
+        np.testing.assert_allclose([exact[d] for d in docs.tolist()], scores, rtol=1e-5, atol=1e-6, err_msg=question)
