@@ -92,26 +92,55 @@ def citation_record(passage: Passage) -> dict:
 
 # --- segmentation, in worker processes when the corpus is large -------------------------------
 
-_worker_analyzer: Analyzer | None = None
+
+@dataclass(frozen=True)
+class SegmentedBatch:
+    """A batch of passages as one segmenter saw them: term ids that are local to that segmenter, the
+    terms it met for the first time in this batch (in id order), and compact arrays, cheap to pass
+    between processes."""
+
+    segmenter: int
+    new_terms: list[str]
+    terms: bytes  # int32 local ids, each passage's distinct terms in turn
+    tfs: bytes  # uint16, the frequency of each of those terms in its passage
+    distinct: bytes  # int32 per passage: how many distinct terms it has
+    lengths: bytes  # int32 per passage: how many tokens it has (BM25's document length)
+
+
+class _Segmenter:
+    """Segments passages and interns their terms, so that each term crosses between processes once."""
+
+    def __init__(self, options: AnalyzerOptions) -> None:
+        self.analyzer = Analyzer(options)
+        self.term_ids: dict[str, int] = {}
+        self.identity = os.getpid()
+
+    def segment(self, texts: list[str]) -> SegmentedBatch:
+        term_ids = self.term_ids
+        first_new = len(term_ids)
+        terms, tfs, distinct, lengths = array("i"), array("H"), array("i"), array("i")
+        for text in texts:
+            tokens = self.analyzer.tokens(text)
+            counts = Counter(tokens)
+            terms.extend([term_ids.setdefault(term, len(term_ids)) for term in counts])
+            tfs.extend([min(c, 65535) for c in counts.values()])
+            distinct.append(len(counts))
+            lengths.append(len(tokens))
+        new_terms = list(islice(term_ids, first_new, None))
+        return SegmentedBatch(self.identity, new_terms, terms.tobytes(), tfs.tobytes(), distinct.tobytes(), lengths.tobytes())
+
+
+_worker_segmenter: _Segmenter | None = None
 
 
 def _init_worker(options: AnalyzerOptions) -> None:
-    global _worker_analyzer
-    _worker_analyzer = Analyzer(options)
+    global _worker_segmenter
+    _worker_segmenter = _Segmenter(options)
 
 
-def _term_counts(analyzer: Analyzer, texts: list[str]) -> list[tuple[list[str], list[int], int]]:
-    out = []
-    for text in texts:
-        tokens = analyzer.tokens(text)
-        counts = Counter(tokens)
-        out.append((list(counts), list(counts.values()), len(tokens)))
-    return out
-
-
-def _segment_batch(texts: list[str]) -> list[tuple[list[str], list[int], int]]:
-    assert _worker_analyzer is not None
-    return _term_counts(_worker_analyzer, texts)
+def _segment_batch(texts: list[str]) -> SegmentedBatch:
+    assert _worker_segmenter is not None
+    return _worker_segmenter.segment(texts)
 
 
 def _batches(passages: Iterable[Passage], size: int) -> Iterator[list[Passage]]:
@@ -121,24 +150,28 @@ def _batches(passages: Iterable[Passage], size: int) -> Iterator[list[Passage]]:
 
 
 class _PostingsCollector:
-    """Interns terms and gathers (passage, term, tf) triples in compact arrays, passage by passage."""
+    """Gathers (passage, term, tf) triples in compact arrays, batch by batch, mapping each
+    segmenter's local term ids to one vocabulary."""
 
     def __init__(self) -> None:
         self.term_ids: dict[str, int] = {}
+        self._to_global: dict[int, array] = {}  # segmenter → global id of each of its local ids
         self.docs = array("i")
         self.terms = array("i")
         self.tfs = array("H")
         self.doc_len = array("i")
 
-    def add(self, terms: list[str], counts: list[int], length: int) -> None:
-        term_ids = self.term_ids
-        ids = [term_ids.get(term) for term in terms]
-        if None in ids:
-            ids = [term_ids.setdefault(term, len(term_ids)) for term in terms]
-        self.docs.extend([len(self.doc_len)] * len(ids))
-        self.terms.extend(ids)
-        self.tfs.extend([min(c, 65535) for c in counts])
-        self.doc_len.append(length)
+    def add(self, batch: SegmentedBatch) -> None:
+        """Add a batch; a segmenter's batches must come in the order it segmented them."""
+        to_global = self._to_global.setdefault(batch.segmenter, array("i"))
+        to_global.extend([self.term_ids.setdefault(term, len(self.term_ids)) for term in batch.new_terms])
+        local = np.frombuffer(batch.terms, dtype=np.int32)
+        self.terms.frombytes(np.frombuffer(to_global, dtype=np.int32)[local].tobytes())
+        distinct = np.frombuffer(batch.distinct, dtype=np.int32)
+        first = len(self.doc_len)
+        self.docs.frombytes(np.repeat(np.arange(first, first + len(distinct), dtype=np.int32), distinct).tobytes())
+        self.tfs.frombytes(batch.tfs)
+        self.doc_len.frombytes(batch.lengths)
 
     def write(self, writer: GenerationWriter, params: BM25Params) -> tuple[int, float]:
         """Sort the vocabulary, lay the postings out term by term and save the BM25 arrays.
@@ -229,10 +262,10 @@ def build_index(
             passages = PassageFileWriter(writer)
             stream = unique_passages(counted(read_corpus(corpus, skipped)), options.passages)
             for batch, segmented in _segment(stream, options, workers, report):
-                for passage, (terms, counts, length) in zip(batch, segmented):
+                for passage in batch:
                     passages.append(citation_record(passage))
-                    collector.add(terms, counts, length)
                     report.characters += len(passage.text)
+                collector.add(segmented)
                 report.passages += len(batch)
                 if progress:
                     progress(len(batch))
@@ -260,16 +293,16 @@ def build_index(
 
 def _segment(
     stream: Iterable[Passage], options: IndexOptions, workers: int | None, report: BuildReport
-) -> Iterator[tuple[list[Passage], list[tuple[list[str], list[int], int]]]]:
+) -> Iterator[tuple[list[Passage], SegmentedBatch]]:
     """Yield each batch of passages with its segmentation, in corpus order."""
     workers = workers or os.cpu_count() or 1
     batches = _batches(stream, _BATCH)
     head = list(islice(batches, _PARALLEL_FROM // _BATCH))
     if workers == 1 or len(head) < _PARALLEL_FROM // _BATCH:
-        analyzer = Analyzer(options.analyzer)
+        segmenter = _Segmenter(options.analyzer)
         for batch in chain(head, batches):
             t0 = time.perf_counter()
-            segmented = _term_counts(analyzer, [p.searchable_text(options.passages) for p in batch])
+            segmented = segmenter.segment([p.searchable_text(options.passages) for p in batch])
             report.segment_seconds += time.perf_counter() - t0
             yield batch, segmented
         return

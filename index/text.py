@@ -6,12 +6,24 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"[ \t\u00a0\u3000\u200b]+")
+_FULL_WIDTH_ASCII = re.compile("[\uff01-\uff5e]")
+_FULL_WIDTH_OFFSET = 0xFF01 - 0x21
+
+
+def _half_width(match: re.Match[str]) -> str:
+    return chr(ord(match.group()) - _FULL_WIDTH_OFFSET)
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, fast for Chinese news: the full-width ASCII forms
+    (，：（）) are mapped first, and the slow full normalisation runs only if anything else is left."""
+    text = _FULL_WIDTH_ASCII.sub(_half_width, text)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
 def normalize(text: str) -> str:
     """NFKC (full-width letters, digits and punctuation to half-width) and collapsed spaces."""
-    text = unicodedata.normalize("NFKC", text)
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", nfkc(text)).strip()
 
 
 def dedupe_key(text: str) -> str:

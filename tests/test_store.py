@@ -93,3 +93,24 @@ def test_killed_build_leaves_the_previous_index_intact_and_in_use(corpus, tmp_pa
     from index.analysis import Analyzer
 
     assert OpenIndex(generation, Analyzer()).search("长江大桥").answered
+
+
+def test_parallel_build_writes_exactly_what_a_single_process_writes(tmp_path):
+    """Past the parallel threshold, workers intern terms locally; the index must not change."""
+    rng = np.random.default_rng(3)
+    words = ["长江", "大桥", "通车", "新华社", "记者", "经济", "发展", "会议", "北京", "代表", "全长", "米", "今天", "GDP", "AI"]
+    count = index.build._PARALLEL_FROM + 700
+    corpus = tmp_path / "corpus.jsonl"
+    with open(corpus, "w", encoding="utf-8") as handle:
+        for i in range(count):
+            text = "".join(rng.choice(words, size=int(rng.integers(3, 30)))) + f"第{i}段。"
+            handle.write(json.dumps({"id": f"d{i}", "text": text}, ensure_ascii=False) + "\n")
+    built = {}
+    for workers in (1, 2):
+        report = index.build.build_index(corpus, tmp_path / f"index-{workers}", workers=workers)
+        assert report.passages == count
+        built[workers] = current_generation(tmp_path / f"index-{workers}")
+    for name in ("post_offsets", "post_docs", "post_tfs", "post_weights", "term_max_weight", "idf", "doc_len"):
+        np.testing.assert_array_equal(load_array(built[1], name), load_array(built[2], name), err_msg=name)
+    for name in ("terms.bin", "passages.jsonl"):
+        assert (built[1] / name).read_bytes() == (built[2] / name).read_bytes(), name
