@@ -41,7 +41,7 @@ SETS = {  # name: (questions, contexts, distractors, target hit@1)
 }
 
 PLAIN_INDEX = IndexOptions(
-    analyzer=AnalyzerOptions(simplified=False, bigrams=False),
+    analyzer=AnalyzerOptions(simplified=False, bigrams=False, hmm=True),
     passages=PassageOptions(merge_short_lines=False, max_passage_chars=0, context_in_index=False),
 )
 PLAIN_SEARCH = SearchOptions(
@@ -70,8 +70,10 @@ def rows() -> list[tuple[str, IndexOptions, SearchOptions]]:
     add("+ passages: short lines joined, 300-char cuts, title/heading searched",
         index_change=lambda i: replace(i, passages=PassageOptions()))
     add("+ Traditional → Simplified (OpenCC)", index_change=lambda i: replace(i, analyzer=replace(i.analyzer, simplified=True)))
-    add("+ character bigrams beside words", index_change=lambda i: replace(i, analyzer=AnalyzerOptions()),
+    add("+ character bigrams beside words", index_change=lambda i: replace(i, analyzer=replace(i.analyzer, bigrams=True)),
         query_change={"bigram_weight": 0.5})
+    add("+ jieba's HMM off: words its dictionary lacks are left to the bigrams",
+        index_change=lambda i: replace(i, analyzer=AnalyzerOptions()))
     add("+ questions cut into whole words", query_change={"precise_questions": True})
     add("+ coordination rerank (BM25 × coverage)", search_change={"coordination": True})
     add("+ CC-CEDICT lexicon", query_change={"lexicon": True})

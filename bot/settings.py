@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     stop_words: bool = True
     simplified: bool = True
     bigrams: bool = True
+    hmm: bool = False
     merge_short_lines: bool = True
     max_passage_chars: int = Field(300, ge=0)
     context_in_index: bool = True
@@ -83,7 +84,7 @@ class Settings(BaseSettings):
 
     def index_options(self) -> IndexOptions:
         return IndexOptions(
-            analyzer=AnalyzerOptions(stop_words=self.stop_words, simplified=self.simplified, bigrams=self.bigrams),
+            analyzer=AnalyzerOptions(stop_words=self.stop_words, simplified=self.simplified, bigrams=self.bigrams, hmm=self.hmm),
             passages=PassageOptions(
                 merge_short_lines=self.merge_short_lines,
                 max_passage_chars=self.max_passage_chars,

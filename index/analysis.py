@@ -20,7 +20,7 @@ from index.text import normalize
 
 jieba.setLogLevel(logging.WARNING)
 
-ANALYZER_VERSION = "5"
+ANALYZER_VERSION = "6"
 _CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
 
@@ -56,6 +56,7 @@ class AnalyzerOptions:
     stop_words: bool = True
     simplified: bool = True  # Traditional Chinese is matched as Simplified (OpenCC tw2sp)
     bigrams: bool = True  # Chinese character bigrams beside jieba's words
+    hmm: bool = False  # jieba's HMM guessing words its dictionary lacks; the bigrams find those better
 
     def signature(self) -> dict:
         return {"version": ANALYZER_VERSION, **self.__dict__}
@@ -88,7 +89,7 @@ class Analyzer:
         cut = self._jieba.cut if precise else self._jieba.cut_for_search
         words = [
             token
-            for token in (raw.strip() for raw in cut(text))
+            for token in (raw.strip() for raw in cut(text, HMM=self.options.hmm))
             if token and token not in self._stop and is_word(token)
         ]
         return words, self._bigrams(text, set(words)) if self.options.bigrams else []
