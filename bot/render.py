@@ -63,15 +63,24 @@ def highlight(text: str, words: list[str], escape: Callable[[str], str], bold: C
 
 
 def citation_line(hit: Hit, escape: Callable[[str], str], link: Callable[[str, str], str]) -> str:
-    """source · date · title › section · ¶n, with the title linked when the url is known."""
+    """source · date · title › section · ¶n · also in …, with the title linked when the url is known."""
     c = hit.citation
     where = escape(c.title or c.doc_id)
     if c.url:
         where = link(c.url, where)
     if c.heading:
         where = f"{where} › {escape(c.heading)}"
-    parts = [escape(c.source) if c.source else None, c.date, where, f"¶{c.paragraph}"]
+    parts = [escape(c.source) if c.source else None, c.date, where, f"¶{c.paragraph}", _also_in(c.also_in, escape)]
     return " · ".join(part for part in parts if part)
+
+
+def _also_in(others: list[dict], escape: Callable[[str], str], shown: int = 3) -> str | None:
+    """"also in 央视, 人民网 +2": the other documents that carry the passage word for word."""
+    if not others:
+        return None
+    names = list(dict.fromkeys(escape(o.get("source") or o.get("title") or o["doc_id"]) for o in others))
+    more = len(names) - shown
+    return "also in " + ", ".join(names[:shown]) + (f" +{more}" if more > 0 else "")
 
 
 def _mrkdwn_link(url: str, label: str) -> str:

@@ -24,8 +24,9 @@ from index.crosslingual import build_maps, pinyin_syllables
 from index.store import (
     FORMAT_VERSION,
     GenerationWriter,
-    PassageFileWriter,
+    RecordFileWriter,
     build_lock,
+    write_repeats,
     write_string_table,
     write_term_map,
 )
@@ -75,10 +76,10 @@ class BuildReport:
     path: Path | None = None
 
 
-def citation_record(passage: Passage) -> dict:
+def source_record(passage: Passage) -> dict:
+    """Where a passage was found: its document and paragraph."""
     doc = passage.doc
     return {
-        "text": passage.text,
         "doc_id": doc.doc_id,
         "title": doc.title,
         "source": doc.source,
@@ -86,8 +87,11 @@ def citation_record(passage: Passage) -> dict:
         "paragraph": passage.paragraph,
         "path": doc.path,
         "url": doc.url,
-        "heading": passage.heading,
     }
+
+
+def citation_record(passage: Passage) -> dict:
+    return {"text": passage.text, **source_record(passage), "heading": passage.heading}
 
 
 # --- segmentation, in worker processes when the corpus is large -------------------------------
@@ -259,8 +263,15 @@ def build_index(
         writer = GenerationWriter(index_root)
         try:
             collector = _PostingsCollector()
-            passages = PassageFileWriter(writer)
-            stream = unique_passages(counted(read_corpus(corpus, skipped)), options.passages)
+            passages = RecordFileWriter(writer, "passages")
+            repeats: dict[int, list[dict]] = {}
+
+            def repeated(number: int, passage: Passage) -> None:
+                others = repeats.setdefault(number, [])
+                if all(other["doc_id"] != passage.doc.doc_id for other in others):
+                    others.append(source_record(passage))
+
+            stream = unique_passages(counted(read_corpus(corpus, skipped)), options.passages, repeated)
             for batch, segmented in _segment(stream, options, workers, report):
                 for passage in batch:
                     passages.append(citation_record(passage))
@@ -270,6 +281,7 @@ def build_index(
                 if progress:
                     progress(len(batch))
             passages.close()
+            write_repeats(writer, repeats)
             report.terms, avgdl = collector.write(writer, options.bm25)
             manifest = {
                 **options.signature(),

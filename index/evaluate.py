@@ -22,7 +22,7 @@ from pathlib import Path
 
 from index.build import IndexOptions
 from index.engine import Engine
-from index.search import Answer, QuestionError, SearchOptions
+from index.search import Answer, Hit, QuestionError, SearchOptions
 from index.text import normalize
 
 DEPTH = 10
@@ -38,10 +38,12 @@ class Case:
     def answerable(self) -> bool:
         return bool(self.gold_texts or self.gold_doc)
 
-    def is_hit(self, doc_id: str, text: str) -> bool:
+    def is_hit(self, hit: Hit) -> bool:
+        """The passage comes from the gold document (where it was repeated word for word counts
+        too), or holds a gold text."""
         if self.gold_doc is not None:
-            return doc_id == self.gold_doc
-        return any(gold in text for gold in self.gold_texts)
+            return self.gold_doc in {hit.citation.doc_id, *(other["doc_id"] for other in hit.citation.also_in)}
+        return any(gold in hit.text for gold in self.gold_texts)
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:
@@ -65,7 +67,7 @@ def load_cases(path: Path, limit: int | None = None) -> list[Case]:
 
 def first_hit_rank(case: Case, answer: Answer) -> int | None:
     for hit in answer.hits:
-        if case.is_hit(hit.citation.doc_id, hit.text):
+        if case.is_hit(hit):
             return hit.rank
     return None
 

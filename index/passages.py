@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from index.documents import Document
@@ -133,15 +133,24 @@ def split_document(document: Document, options: PassageOptions = PassageOptions(
     yield from flush()
 
 
-def unique_passages(documents: Iterable[Document], options: PassageOptions = PassageOptions()) -> Iterator[Passage]:
-    """Every distinct passage of the corpus once, the first occurrence keeping the citation."""
-    seen: set[bytes] = set()
+def unique_passages(
+    documents: Iterable[Document],
+    options: PassageOptions = PassageOptions(),
+    on_repeat: Callable[[int, Passage], None] | None = None,
+) -> Iterator[Passage]:
+    """Every distinct passage of the corpus once, the first occurrence keeping the citation; each
+    later repeat in another document is reported to ``on_repeat`` with the number of the passage
+    it repeats."""
+    numbers: dict[bytes, tuple[int, str]] = {}
     for document in documents:
         for passage in split_document(document, options):
             if not options.dedupe:
                 yield passage
                 continue
             key = hashlib.blake2b(dedupe_key(passage.text).encode(), digest_size=12).digest()
-            if key not in seen:
-                seen.add(key)
+            first = numbers.get(key)
+            if first is None:
+                numbers[key] = (len(numbers), document.doc_id)
                 yield passage
+            elif on_repeat and first[1] != document.doc_id:
+                on_repeat(first[0], passage)

@@ -40,6 +40,7 @@ class Citation:
     path: str
     url: str | None
     heading: str | None = None
+    also_in: list[dict] = field(default_factory=list)  # other documents carrying the passage word for word
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ class OpenIndex:
     def _hit(self, rank: int, doc: int, score: float, bm25: float, terms: list[int]) -> Hit:
         record = self.passages[doc]
         text = record.pop("text")
+        record["also_in"] = self.passages.repeats(doc)
         matched = sorted((self.vocabulary[t] for t in terms), key=len, reverse=True)
         return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched, bm25=round(bm25, 6))
 

@@ -7,7 +7,9 @@ Layout of an index directory::
         manifest.json    format, analyzer, corpus fingerprint, BM25 parameters, counts
         *.npy            arrays, opened memory-mapped (never pickled)
         terms.bin        the vocabulary, UTF-8, sorted, cut by term_offsets.npy
-        passages.jsonl   one passage with its citation per line, cut by passage_offsets.npy
+        passages.jsonl   one passage with its citation per line, cut by passages_offsets.npy
+        repeats.jsonl    for each passage in repeated_passages.npy, the other documents that carry
+                         it word for word (cut by repeats_offsets.npy)
 
 A build writes a new generation beside the old one and only then points CURRENT at it, so a build
 that fails or is killed leaves the previous index intact and in use.
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _LOCK = ".build.lock"
@@ -199,11 +201,14 @@ def write_term_map(writer: GenerationWriter, name: str, mapping: dict[str, list[
 
 
 class PassageFile:
-    """Random access to the passage records by passage number."""
+    """Random access to the passage records by passage number, and to where each was repeated."""
 
     def __init__(self, generation: Path) -> None:
         self.blob = _map(generation / "passages.jsonl")
-        self.offsets = load_array(generation, "passage_offsets")
+        self.offsets = load_array(generation, "passages_offsets")
+        self.repeat_blob = _map(generation / "repeats.jsonl")
+        self.repeat_offsets = load_array(generation, "repeats_offsets")
+        self.repeated = load_array(generation, "repeated_passages")  # ascending passage numbers
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -211,18 +216,38 @@ class PassageFile:
     def __getitem__(self, number: int) -> dict:
         return json.loads(self.blob[int(self.offsets[number]) : int(self.offsets[number + 1])])
 
+    def repeats(self, number: int) -> list[dict]:
+        """The other documents that carry passage ``number`` word for word (dropped as repeats)."""
+        at = int(np.searchsorted(self.repeated, number))
+        if at == len(self.repeated) or self.repeated[at] != number:
+            return []
+        return json.loads(self.repeat_blob[int(self.repeat_offsets[at]) : int(self.repeat_offsets[at + 1])])
 
-class PassageFileWriter:
-    def __init__(self, writer: GenerationWriter) -> None:
+
+class RecordFileWriter:
+    """Writes JSON records one per line, with their byte offsets (``{name}_offsets``) for random access."""
+
+    def __init__(self, writer: GenerationWriter, name: str) -> None:
         self._writer = writer
-        self._handle = open(writer.path("passages.jsonl"), "wb")
+        self._name = name
+        self._handle = open(writer.path(f"{name}.jsonl"), "wb")
         self._offsets = [0]
 
-    def append(self, record: dict) -> None:
+    def append(self, record: dict | list) -> None:
         line = json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
         self._handle.write(line)
         self._offsets.append(self._offsets[-1] + len(line))
 
     def close(self) -> None:
         self._handle.close()
-        self._writer.save_array("passage_offsets", np.array(self._offsets, dtype=np.int64))
+        self._writer.save_array(f"{self._name}_offsets", np.array(self._offsets, dtype=np.int64))
+
+
+def write_repeats(writer: GenerationWriter, repeats: dict[int, list[dict]]) -> None:
+    """Where each repeated passage was repeated: ``repeated_passages`` and a record per passage."""
+    numbers = sorted(repeats)
+    records = RecordFileWriter(writer, "repeats")
+    for number in numbers:
+        records.append(repeats[number])
+    records.close()
+    writer.save_array("repeated_passages", np.array(numbers, dtype=np.int64))

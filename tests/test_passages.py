@@ -74,3 +74,13 @@ def test_markdown_headings_and_markers(tmp_path: Path):
     text = "# 标题\n\n## 第一节\n\n- 列表里的一条新闻,内容足够长,可以单独成段。\n\n> 引用的一段话,内容足够长,可以单独成段。\n"
     passages = list(split_document(doc(text, markdown=True, title="标题")))
     assert [(p.text[:4], p.heading) for p in passages] == [("列表里的", "第一节"), ("引用的一", "第一节")]
+
+
+def test_a_repeat_in_another_document_is_reported_with_the_passage_it_repeats():
+    a = doc("阿里巴巴 CEO 吴泳铭批准林俊旸辞职。\n第二段只在这一篇文章里出现,别处没有。\n")
+    b = Document(doc_id="e", path="e.txt", text="阿里巴巴　ＣＥＯ　吴泳铭批准林俊旸辞职。\n阿里巴巴 CEO 吴泳铭批准林俊旸辞职。\n")
+    repeats = []
+    unique = list(unique_passages([a, b], on_repeat=lambda number, passage: repeats.append((number, passage.doc.doc_id))))
+    assert [p.doc.doc_id for p in unique] == [a.doc_id, a.doc_id]
+    assert repeats == [(0, "e"), (0, "e")]  # reported each time; the index lists document e once
+    assert list(unique_passages([b], on_repeat=lambda *r: repeats.append(r))) and len(repeats) == 2  # not within one document

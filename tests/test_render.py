@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.render import MAX_BLOCKS, SECTION_TEXT_LIMIT, answer_message, match_spans, text_answer
 from index import Answer, Citation, Hit
 
@@ -52,3 +54,12 @@ def test_text_answer_matches_the_slack_answer_passage_for_passage():
     assert text.splitlines()[0] == "1. 第一段 [长江]"
     assert "   — 新华社 · 2024-05-01 · 标题 <b> › 第一节 · ¶3" in text
     assert "2. 第二段 [长江]" in text
+
+
+def test_citation_names_the_other_documents_that_carry_the_passage():
+    repeated = hit("粮食总产量连续九年稳定。", [])
+    others = [{"doc_id": f"d{i}", "source": source} for i, source in enumerate(["央视", "人民网", "央视", "澎湃 <新闻>", "中新网"])]
+    repeated = Hit(rank=1, score=1.0, text=repeated.text, citation=replace(repeated.citation, also_in=others), matched=[])
+    line = answer_message(answer(repeated))["blocks"][3]["elements"][0]["text"]
+    assert line.endswith("¶3 · also in 央视, 人民网, 澎湃 &lt;新闻&gt; +1")
+    assert "also in" not in answer_message(answer(hit("粮食", [])))["blocks"][3]["elements"][0]["text"]

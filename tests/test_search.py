@@ -68,3 +68,24 @@ def test_empty_and_huge_questions_are_refused_politely(seed_engine, question, me
 
 def test_top_k_is_honoured(seed_engine):
     assert len(seed_engine.ask("阿里巴巴 通义实验室 林俊旸", top_k=5).hits) == 5
+
+
+def test_a_paragraph_two_outlets_carried_is_cited_once_with_the_other_outlet_listed(corpus, tmp_path):
+    from index.engine import Engine
+    from index.evaluate import Case
+
+    shared = "国家统计局今天公布,全国粮食总产量达到一万三千九百亿斤,连续九年稳定在一万三千亿斤以上。"
+    (corpus / "news.jsonl").write_text(
+        "\n".join(json.dumps(record, ensure_ascii=False) for record in [
+            {"id": "xinhua-1", "source": "新华社", "text": f"{shared}\n农业农村部表示,明年将继续稳定粮食播种面积,确保口粮绝对安全。"},
+            {"id": "cctv-7", "source": "央视", "text": f"{shared}\n记者在河南周口看到,小麦播种已经基本完成,苗情长势良好。"},
+            {"id": "cctv-8", "source": "央视", "text": f"{shared}\n{shared}"},
+        ]),
+        encoding="utf-8",
+    )
+    engine = Engine(corpus, tmp_path / "index")
+    (hit, *_) = engine.ask("全国粮食总产量是多少?", 3).hits
+    assert hit.citation.doc_id == "xinhua-1" and hit.text == shared
+    assert [(other["doc_id"], other["source"]) for other in hit.citation.also_in] == [("cctv-7", "央视"), ("cctv-8", "央视")]
+    assert Case("粮食产量", gold_doc="cctv-7").is_hit(hit)  # a QA set whose gold article is the repeat counts it
+    assert not Case("粮食产量", gold_doc="cctv-9").is_hit(hit)
