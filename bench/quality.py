@@ -45,7 +45,8 @@ PLAIN_INDEX = IndexOptions(
     passages=PassageOptions(merge_short_lines=False, max_passage_chars=0, context_in_index=False),
 )
 PLAIN_SEARCH = SearchOptions(
-    query=QueryOptions(lexicon=False, pinyin=False, stemming=False, structured=False, precise_questions=False, bigram_weight=0.0),
+    query=QueryOptions(lexicon=False, pinyin=False, stemming=False, structured=False, precise_questions=False, bigram_weight=0.0,
+                       unknown_by_bigrams=False),
     coordination=False,
     min_coverage=0.0,
     min_corpus_coverage=0.0,
@@ -75,6 +76,7 @@ def rows() -> list[tuple[str, IndexOptions, SearchOptions]]:
     add("+ jieba's HMM off: words its dictionary lacks are left to the bigrams",
         index_change=lambda i: replace(i, analyzer=AnalyzerOptions()))
     add("+ questions cut into whole words", query_change={"precise_questions": True})
+    add("+ a question word the news lacks searched by its bigrams", query_change={"unknown_by_bigrams": True})
     add("+ coordination rerank (BM25 × coverage)", search_change={"coordination": True})
     add("+ CC-CEDICT lexicon", query_change={"lexicon": True})
     add("+ English inflections (lemma + stem)", query_change={"stemming": True})

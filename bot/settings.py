@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     stemming: bool = True
     structured: bool = True
     precise_questions: bool = True
+    unknown_by_bigrams: bool = True
     bigram_weight: float = Field(0.5, ge=0)
     coordination: bool = True
     min_coverage: float = Field(0.25, ge=0, le=1)
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
             stemming=self.stemming,
             structured=self.structured,
             precise_questions=self.precise_questions,
+            unknown_by_bigrams=self.unknown_by_bigrams,
             bigram_weight=self.bigram_weight,
         )
         return SearchOptions(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from index.analysis import Analyzer, stop_words
+from index.analysis import Analyzer, is_cjk, stop_words
 from index.bm25 import Postings, WeightedTerms
 from index.crosslingual import MAX_PHRASE_WORDS, english_key, split_latin, split_pinyin
 from index.store import StringTable, TermMap
@@ -30,6 +30,7 @@ class QueryOptions:
     structured: bool = True
     bigram_weight: float = 0.5  # query weight of the character bigrams beside the words
     precise_questions: bool = True  # questions cut into whole words; passages at search granularity
+    unknown_by_bigrams: bool = True  # a Chinese word the news lacks stands for its bigrams, at full weight
 
 
 @dataclass
@@ -81,8 +82,13 @@ class QueryBuilder:
         chinese, latin = split_latin(question)
         words, bigrams = self.analyzer.analyze(chinese, precise=self.options.precise_questions)
         for word in words:
-            concepts.append(self.concept(word, [self._ids([word])]))
-        extra.extend(self._ids([b]) for b in bigrams)
+            ids = self._ids([word])
+            if not ids and self.options.unknown_by_bigrams and is_cjk(word) and len(word) > 2:
+                concepts.append(self.concept(word, [self._ids([b]) for b in map(str.__add__, word, word[1:])]))
+            else:
+                concepts.append(self.concept(word, [ids]))
+        in_concepts = {g for c in concepts for g in c.groups}
+        extra.extend(g for g in (self._ids([b]) for b in bigrams) if g not in in_concepts)
         concepts.extend(self._english(latin))
         groups = [g for c in concepts for g in c.groups]
         if not self.options.structured:

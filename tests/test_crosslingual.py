@@ -120,3 +120,25 @@ def test_words_neither_the_news_nor_the_dictionary_know_do_not_count_against_an_
                                       "明天巴黎天气如何?", "昨晚的足球比赛谁赢了?"])
 def test_questions_about_things_not_in_the_news_are_not_answered(seed_engine, question):
     assert seed_engine.ask(question).answered is False
+
+
+def test_a_question_word_the_news_lacks_is_searched_by_its_bigrams_at_full_weight(corpus, tmp_path):
+    (corpus / "a.txt").write_text("他睡着以后鼻息很重。\n医生说肠道息肉需要尽快切除。\n", encoding="utf-8")
+    engine = Engine(corpus, tmp_path / "index")
+    index = engine.index()
+    ids = {index.vocabulary.id(w) for w in ("鼻息", "息肉")}
+    assert index.vocabulary.id("鼻息肉") is None and None not in ids
+
+    query = index.queries.build("鼻息肉手术")
+    (unknown,) = [c for c in query.concepts if c.text == "鼻息肉"]
+    assert {t for g in unknown.groups for t in g} == ids
+    weights = {g: b for g, b in zip(query.scoring.groups, query.scoring.boosts)}
+    assert all(weights[(t,)] == 1.0 for t in ids)
+
+    index.queries.options = QueryOptions(unknown_by_bigrams=False)
+    try:
+        plain = index.queries.build("鼻息肉手术")
+    finally:
+        index.queries.options = QueryOptions()
+    assert not next(c for c in plain.concepts if c.text == "鼻息肉").groups
+    assert dict(zip(plain.scoring.groups, plain.scoring.boosts))[(index.vocabulary.id("息肉"),)] == 0.5
