@@ -48,6 +48,7 @@ PLAIN_SEARCH = SearchOptions(
     query=QueryOptions(lexicon=False, pinyin=False, stemming=False, structured=False, precise_questions=False, bigram_weight=0.0,
                        unknown_by_bigrams=False),
     coordination=False,
+    phrase_weight=0.0,
     min_coverage=0.0,
     min_corpus_coverage=0.0,
 )
@@ -78,6 +79,8 @@ def rows() -> list[tuple[str, IndexOptions, SearchOptions]]:
     add("+ questions cut into whole words", query_change={"precise_questions": True})
     add("+ a question word the news lacks searched by its bigrams", query_change={"unknown_by_bigrams": True})
     add("+ coordination rerank (BM25 × coverage)", search_change={"coordination": True})
+    add("+ verbatim phrase rerank (× 1 + share of the question found in one run)",
+        search_change={"phrase_weight": SearchOptions().phrase_weight})
     add("+ CC-CEDICT lexicon", query_change={"lexicon": True})
     add("+ English inflections (lemma + stem)", query_change={"stemming": True})
     add("+ pinyin names", query_change={"pinyin": True})

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     unknown_by_bigrams: bool = True
     bigram_weight: float = Field(0.5, ge=0)
     coordination: bool = True
+    phrase_weight: float = Field(1.0, ge=0)
     min_coverage: float = Field(0.25, ge=0, le=1)
     min_corpus_coverage: float = Field(0.4, ge=0, le=1)
 
@@ -106,6 +107,7 @@ class Settings(BaseSettings):
         return SearchOptions(
             query=query,
             coordination=self.coordination,
+            phrase_weight=self.phrase_weight,
             min_coverage=self.min_coverage,
             min_corpus_coverage=self.min_corpus_coverage,
         )

@@ -38,6 +38,7 @@ def _traditional_to_simplified() -> opencc.OpenCC:
 
 
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
 
 
 def is_word(token: str) -> bool:
@@ -76,6 +77,12 @@ class Analyzer:
 
     def normalize(self, text: str) -> str:
         text = normalize(text).lower()
+        return _traditional_to_simplified().convert(text) if self.options.simplified else text
+
+    def letters_and_digits(self, text: str) -> str:
+        """Normalised text without spaces or punctuation (in Simplified when that is on): what
+        verbatim phrases are compared on."""
+        text = _NOT_LETTER_OR_DIGIT.sub("", text.lower())
         return _traditional_to_simplified().convert(text) if self.options.simplified else text
 
     def tokens(self, text: str) -> list[str]:

@@ -11,6 +11,7 @@ from index.analysis import Analyzer
 from index.bm25 import BM25Params, Postings, Scorer
 from index.query import Concept, Query, QueryBuilder, QueryOptions
 from index.store import PassageFile, StringTable, TermMap, load_array, read_manifest
+from index.text import longest_shared_run, normalize
 
 MAX_QUESTION_CHARS = 500
 
@@ -23,6 +24,7 @@ class SearchOptions:
     min_coverage: float = 0.25  # share of the question the first passage must cover...
     min_corpus_coverage: float = 0.4  # ...and share of it the news must know at all
     coordination: bool = True  # rerank the best passages by BM25 × share of the question they cover
+    phrase_weight: float = 1.0  # ...and × (1 + this × share of the question found verbatim in one run)
     rerank_depth: int = 30
 
 
@@ -110,16 +112,20 @@ class OpenIndex:
     def search(self, question: str, top_k: int = 3) -> Answer:
         question = check_question(question)
         query = self.queries.build(question)
-        depth = max(top_k, self.options.rerank_depth if self.options.coordination else top_k)
+        reranked = self.options.coordination or self.options.phrase_weight > 0
+        depth = max(top_k, self.options.rerank_depth if reranked else top_k)
         docs, scores = self.scorer.top(query.scoring, depth)
         if not len(docs):
             return Answer(question=question, answered=False, hits=[])
         present = self._presence(query, docs)
         coverage = self.coverage(query.concepts, present, len(docs))
         ranking = scores * coverage if self.options.coordination else scores
-        order = np.lexsort((docs, -ranking))[:top_k]
-        if coverage[order[0]] < self.options.min_coverage or self.corpus_coverage(query.concepts) < self.options.min_corpus_coverage:
+        best = np.lexsort((docs, -ranking))[0]  # whether the news answers at all is judged on this one
+        if coverage[best] < self.options.min_coverage or self.corpus_coverage(query.concepts) < self.options.min_corpus_coverage:
             return Answer(question=question, answered=False, hits=[])
+        if self.options.phrase_weight > 0:
+            ranking = ranking * (1 + self.options.phrase_weight * self.phrase_share(question, docs))
+        order = np.lexsort((docs, -ranking))[:top_k]
         hits = [
             self._hit(rank, int(docs[i]), float(ranking[i]), float(scores[i]), [t for t, found in present.items() if found[i]])
             for rank, i in enumerate(order, 1)
@@ -141,6 +147,16 @@ class OpenIndex:
             return hit
 
         return _share(concepts, found, np.zeros(n_docs))
+
+    def phrase_share(self, question: str, docs: np.ndarray) -> np.ndarray:
+        """For each passage, the longest run of the question's letters and digits (spaces and
+        punctuation aside) it holds verbatim, as a share of them: a passage that repeats the
+        question's wording is likely the one it was asked about."""
+        wanted = self.analyzer.letters_and_digits(normalize(question))
+        if len(wanted) < 2:
+            return np.zeros(len(docs))
+        runs = [longest_shared_run(wanted, self.analyzer.letters_and_digits(self.passages[int(d)]["text"])) for d in docs]
+        return np.array(runs) / len(wanted)
 
     @staticmethod
     def corpus_coverage(concepts: list[Concept]) -> float:

@@ -29,3 +29,15 @@ def normalize(text: str) -> str:
 def dedupe_key(text: str) -> str:
     """The identity of a paragraph: normalised, case-folded, with no whitespace at all."""
     return "".join(normalize(text).casefold().split())
+
+
+def longest_shared_run(needle: str, haystack: str) -> int:
+    """The length of the longest stretch of ``needle`` that occurs verbatim in ``haystack``."""
+    shorter, longer = 0, len(needle)
+    while shorter < longer:  # a shared stretch of length n contains one of every shorter length
+        middle = (shorter + longer + 1) // 2
+        if any(needle[i : i + middle] in haystack for i in range(len(needle) - middle + 1)):
+            shorter = middle
+        else:
+            longer = middle - 1
+    return shorter

@@ -89,3 +89,21 @@ def test_a_paragraph_two_outlets_carried_is_cited_once_with_the_other_outlet_lis
     assert [(other["doc_id"], other["source"]) for other in hit.citation.also_in] == [("cctv-7", "央视"), ("cctv-8", "央视")]
     assert Case("粮食产量", gold_doc="cctv-7").is_hit(hit)  # a QA set whose gold article is the repeat counts it
     assert not Case("粮食产量", gold_doc="cctv-9").is_hit(hit)
+
+
+def test_a_passage_that_repeats_the_questions_wording_ranks_first(corpus, tmp_path):
+    from index.engine import Engine
+    from index.search import SearchOptions
+
+    filler = ["今天北京天气晴朗,气温回升到二十度。", "上海举办国际电影节,多部影片首映。", "广州地铁新线开通,市民出行更方便。",
+              "深圳科技企业发布新款手机。", "杭州西湖景区游客数量创新高。", "成都大熊猫基地迎来新生幼崽。"]
+    (corpus / "news.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "scattered", "text": "造成楼市下滑的原因:香港商铺交投量大幅回落,楼市下滑,原因是旅客减少。"},
+        {"id": "verbatim", "text": "受内外夹击,香港楼市交投量大幅下滑,这是造成商铺买卖受影响的原因之一,也影响了整体市场的信心和价格走势。"},
+    ] + [{"id": f"filler-{i}", "text": text} for i, text in enumerate(filler)]), encoding="utf-8")
+    question = "造成香港楼市交投量大幅下滑的原因是什么?"
+    plain = Engine(corpus, tmp_path / "index", search=SearchOptions(phrase_weight=0)).ask(question)
+    assert [h.citation.doc_id for h in plain.hits[:2]] == ["scattered", "verbatim"]  # more BM25 and coverage
+    phrases = Engine(corpus, tmp_path / "index").ask(question)
+    assert [h.citation.doc_id for h in phrases.hits[:2]] == ["verbatim", "scattered"]
+    assert phrases.hits[0].bm25 < phrases.hits[1].bm25  # the bm25 field still reports plain BM25
