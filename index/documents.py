@@ -123,14 +123,17 @@ def _jsonl_document(line: bytes, stem: str, rel: str, number: int, on_error: Err
         on_error(where, 'no "text" string')
         return None
     text = record["text"]
-    meta = infer_metadata(text)
+    title, source, date = _optional_str(record, "title"), _optional_str(record, "source"), parse_date(_optional_str(record, "date"))
+    if None in (title, source, date):  # read what the record leaves out from the text's dateline
+        meta = infer_metadata(text)
+        title, source, date = title or meta.title, source or meta.source, date or meta.date
     return Document(
         doc_id=_optional_str(record, "id") or f"{stem}#{number}",
         path=rel,
         text=text,
-        title=_optional_str(record, "title") or meta.title,
-        source=_optional_str(record, "source") or meta.source,
-        date=parse_date(_optional_str(record, "date")) or meta.date,
+        title=title,
+        source=source,
+        date=date,
         url=_optional_str(record, "url"),
     )
 

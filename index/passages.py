@@ -141,16 +141,16 @@ def unique_passages(
     """Every distinct passage of the corpus once, the first occurrence keeping the citation; each
     later repeat in another document is reported to ``on_repeat`` with the number of the passage
     it repeats."""
-    numbers: dict[bytes, tuple[int, str]] = {}
-    for document in documents:
+    first: dict[bytes, int] = {}  # key → passage number << 32 | document number, one int to keep memory low
+    for document_number, document in enumerate(documents):
         for passage in split_document(document, options):
             if not options.dedupe:
                 yield passage
                 continue
             key = hashlib.blake2b(dedupe_key(passage.text).encode(), digest_size=12).digest()
-            first = numbers.get(key)
-            if first is None:
-                numbers[key] = (len(numbers), document.doc_id)
+            seen = first.get(key)
+            if seen is None:
+                first[key] = len(first) << 32 | document_number
                 yield passage
-            elif on_repeat and first[1] != document.doc_id:
-                on_repeat(first[0], passage)
+            elif on_repeat and seen & 0xFFFFFFFF != document_number:
+                on_repeat(seen >> 32, passage)
