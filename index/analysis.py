@@ -50,6 +50,10 @@ def is_cjk(token: str) -> bool:
     return bool(token) and _CJK_RUN.fullmatch(token) is not None
 
 
+def has_cjk(text: str) -> bool:
+    return _CJK_RUN.search(text) is not None
+
+
 @dataclass(frozen=True)
 class AnalyzerOptions:
     """Switches of the analysis chain; every switch is recorded in the index manifest."""

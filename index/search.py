@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.analysis import Analyzer
+from index.analysis import Analyzer, has_cjk
 from index.bm25 import BM25Params, Postings, Scorer
 from index.query import Concept, Query, QueryBuilder, QueryOptions
 from index.store import PassageFile, StringTable, TermMap, load_array, read_manifest
@@ -151,9 +151,10 @@ class OpenIndex:
     def phrase_share(self, question: str, docs: np.ndarray) -> np.ndarray:
         """For each passage, the longest run of the question's letters and digits (spaces and
         punctuation aside) it holds verbatim, as a share of them: a passage that repeats the
-        question's wording is likely the one it was asked about."""
+        question's wording is likely the one it was asked about. A question with no Chinese in it
+        (asked in English of Chinese news) has no wording to find."""
         wanted = self.analyzer.letters_and_digits(normalize(question))
-        if len(wanted) < 2:
+        if len(wanted) < 2 or not has_cjk(wanted):
             return np.zeros(len(docs))
         runs = [longest_shared_run(wanted, self.analyzer.letters_and_digits(self.passages[int(d)]["text"])) for d in docs]
         return np.array(runs) / len(wanted)

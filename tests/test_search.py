@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from conftest import seed_questions
 
@@ -107,3 +108,10 @@ def test_a_passage_that_repeats_the_questions_wording_ranks_first(corpus, tmp_pa
     phrases = Engine(corpus, tmp_path / "index").ask(question)
     assert [h.citation.doc_id for h in phrases.hits[:2]] == ["verbatim", "scattered"]
     assert phrases.hits[0].bm25 < phrases.hits[1].bm25  # the bm25 field still reports plain BM25
+
+
+def test_an_english_question_has_no_wording_to_find_in_chinese_news(seed_engine):
+    index = seed_engine.index()
+    docs = np.arange(min(5, index.postings.n_docs))
+    assert not index.phrase_share("who leads Tongyi now?", docs).any()
+    assert index.phrase_share("谁带领通义实验室?", docs).any()
