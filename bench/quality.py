@@ -108,7 +108,7 @@ def measure(name: str, index: IndexOptions, search: SearchOptions, limit: int | 
         return evaluate(engine, cases)
 
 
-def write_report(results: dict, labels: list[str], sets: list[str], limit: int | None, seconds: float) -> None:
+def write_report(results: dict, labels: list[str], sets: list[str], limit: int | None, ran: list[str], seconds: float) -> None:
     docs = ROOT / "docs"
     docs.mkdir(exist_ok=True)
     lines = [
@@ -138,7 +138,8 @@ def write_report(results: dict, labels: list[str], sets: list[str], limit: int |
         "the others index their contexts as documents through the normal ingest (a context becomes",
         "several passages) and count a hit when a passage of the gold context is returned;",
         "`antiterror+cctv` adds the 403k paragraphs of CCTV news as distractors.",
-        f"{'Questions per set limited to ' + str(limit) + '. ' if limit else ''}Run took {seconds / 60:.0f} min.",
+        f"{'Questions per set limited to ' + str(limit) + '. ' if limit else ''}The last run measured {', '.join(ran)} "
+        f"in {seconds / 60:.0f} min.",
         "",
         "![hit@1 per set](quality.png)",
     ]
@@ -197,7 +198,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps(results, indent=1), encoding="utf-8")
     measured = [s for s in SETS if any(s in row for row in results.values())]
-    write_report(results, [label for label, _, _ in table], measured, args.limit, time.perf_counter() - started)
+    write_report(results, [label for label, _, _ in table], measured, args.limit, sets, time.perf_counter() - started)
     print("wrote docs/quality.md and docs/quality.png")
 
 
