@@ -130,3 +130,22 @@ def test_maxscore_equals_exhaustive_scoring_on_real_questions(tmp_path, exhausti
         docs, scores = pruning.top(query, 10)
         np.testing.assert_allclose(scores, all_scores[: len(docs)], rtol=1e-5, atol=1e-6, err_msg=question)
         np.testing.assert_allclose([exact[d] for d in docs.tolist()], scores, rtol=1e-5, atol=1e-6, err_msg=question)
+
+
+@pytest.mark.parametrize("synonyms", [("t20", "t25", "t30"), ("rare1", "rare2")])
+def test_a_synonym_group_scores_as_one_term(tmp_path, synonyms):
+    """Pirkola: the synonyms' tfs add up and the df is their union, exactly as rank-bm25 scores one
+    merged term; a large union is read off a mask, a small one (the rare words) is sorted."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    random_corpus(corpus, 6)
+    rare = ["t1 rare1 t2", "rare2 t3 rare2", "t4 rare1 rare2"]  # a union of 3 passages: the sorting path
+    (corpus / "rare.jsonl").write_text("\n".join(json.dumps({"id": f"x{i}", "text": t}) for i, t in enumerate(rare)), encoding="utf-8")
+    engine = Engine(corpus, tmp_path / "index")
+    index = engine.index()
+    group = tuple(sorted(index.vocabulary.id(t) for t in synonyms))
+    docs, weights = Scorer(index.postings).group_postings(group)
+    merged = [["syn" if t in synonyms else t for t in doc] for doc in indexed_tokens(engine)]
+    expected = BM25Okapi(merged).get_scores(["syn"])
+    assert docs.tolist() == [i for i, doc in enumerate(merged) if "syn" in doc]
+    np.testing.assert_allclose(weights, expected[docs], rtol=1e-5)
