@@ -296,7 +296,7 @@ def write_markdown(results: dict, path: Path) -> None:
         "One run of `make bench` on this project's 2-core machine: CCTV news paragraphs, the same tokens",
         "(newsbot's analyzer) for every engine, retrieval of the top 10 for real questions from",
         "`../shared/data`. `ask` is newsbot's whole answer: analysis, cross-language expansion,",
-        "retrieval, coverage rerank and citations (`ask_en`: the English seed questions).",
+        "retrieval, coverage and phrase rerank, and citations (`ask_en`: the English seed questions).",
         "rank-bm25 has no file format (pickling it is unsafe to load), so its index is the token file",
         "and its load is a rebuild.",
         "",
