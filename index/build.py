@@ -11,6 +11,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
 from itertools import chain, islice
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from index.analysis import Analyzer, AnalyzerOptions
 from index.bm25 import BM25Params, okapi_idf, term_frequency_part
 from index.documents import corpus_files, read_corpus
 from index.passages import PASSAGE_RULES_VERSION, Passage, PassageOptions, unique_passages
-from index.crosslingual import build_maps, pinyin_syllables
+from index.crosslingual import build_maps, pinyin_key, pinyin_syllables
 from index.store import (
     FORMAT_VERSION,
     GenerationWriter,
@@ -35,6 +36,7 @@ _BATCH = 256
 _BATCHES_IN_FLIGHT = 64
 _SCATTER_CHUNK = 4_000_000
 _PARALLEL_FROM = 4_000  # passages; below this, worker start-up costs more than it saves
+_PINYIN_CHUNK = 8_192  # terms per task when worker processes compute the pinyin keys
 
 
 @dataclass(frozen=True)
@@ -177,12 +179,24 @@ class _PostingsCollector:
         self.tfs.frombytes(batch.tfs)
         self.doc_len.frombytes(batch.lengths)
 
-    def write(self, writer: GenerationWriter, params: BM25Params) -> tuple[int, float]:
-        """Sort the vocabulary, lay the postings out term by term and save the BM25 arrays.
+    def write(self, writer: GenerationWriter, params: BM25Params, workers: int) -> tuple[int, float]:
+        """Sort the vocabulary, lay the postings out term by term and save the BM25 arrays and the
+        cross-language maps.
 
         The postings are scattered chunk by chunk straight into memory-mapped files, so memory
-        stays near the size of the collected triples."""
+        stays near the size of the collected triples; meanwhile ``workers`` processes compute the
+        terms' pinyin."""
         vocabulary = sorted(self.term_ids)
+        with _pinyin_keys(vocabulary, workers) as pinyin_keys:
+            avgdl = self._write_postings(writer, params, vocabulary)
+            lexicon, pinyin = build_maps(vocabulary, pinyin_keys)
+        write_string_table(writer, vocabulary)
+        write_term_map(writer, "lexicon", lexicon)
+        write_term_map(writer, "pinyin", pinyin)
+        return len(vocabulary), avgdl
+
+    def _write_postings(self, writer: GenerationWriter, params: BM25Params, vocabulary: list[str]) -> float:
+        """Lay the postings out term by term with their BM25 weights; returns the mean passage length."""
         rank = np.empty(len(vocabulary), dtype=np.int32)
         rank[np.fromiter((self.term_ids[t] for t in vocabulary), dtype=np.int64, count=len(vocabulary))] = np.arange(
             len(vocabulary), dtype=np.int32
@@ -224,14 +238,20 @@ class _PostingsCollector:
             array_.flush()
         max_weights = np.maximum.reduceat(out_weights, offsets[:-1]) if len(terms) else np.empty(0, dtype=np.float32)
         writer.save_array("term_max_weight", np.asarray(max_weights, dtype=np.float32))
-        write_string_table(writer, vocabulary)
-        lexicon, pinyin = build_maps(vocabulary)
-        write_term_map(writer, "lexicon", lexicon)
-        write_term_map(writer, "pinyin", pinyin)
         writer.save_array("post_offsets", offsets)
         writer.save_array("idf", idf)
         writer.save_array("doc_len", doc_len)
-        return len(vocabulary), avgdl
+        return avgdl
+
+
+@contextmanager
+def _pinyin_keys(vocabulary: list[str], workers: int) -> Iterator[Iterable[str | None]]:
+    """The pinyin key of each term in turn, computed by worker processes while the caller works on."""
+    if workers == 1 or len(vocabulary) < 2 * _PINYIN_CHUNK:
+        yield map(pinyin_key, vocabulary)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield pool.imap(pinyin_key, vocabulary, _PINYIN_CHUNK)
 
 
 def build_index(
@@ -247,6 +267,7 @@ def build_index(
         raise FileNotFoundError(f"corpus not found: {corpus}")
     report = BuildReport()
     started = time.perf_counter()
+    workers = workers or os.cpu_count() or 1
 
     def skipped(name: str, reason: str) -> None:
         report.skipped.append((name, reason))
@@ -282,7 +303,7 @@ def build_index(
                     progress(len(batch))
             passages.close()
             write_repeats(writer, repeats)
-            report.terms, avgdl = collector.write(writer, options.bm25)
+            report.terms, avgdl = collector.write(writer, options.bm25, workers)
             manifest = {
                 **options.signature(),
                 "corpus": str(corpus),
@@ -304,10 +325,9 @@ def build_index(
 
 
 def _segment(
-    stream: Iterable[Passage], options: IndexOptions, workers: int | None, report: BuildReport
+    stream: Iterable[Passage], options: IndexOptions, workers: int, report: BuildReport
 ) -> Iterator[tuple[list[Passage], SegmentedBatch]]:
     """Yield each batch of passages with its segmentation, in corpus order."""
-    workers = workers or os.cpu_count() or 1
     batches = _batches(stream, _BATCH)
     head = list(islice(batches, _PARALLEL_FROM // _BATCH))
     if workers == 1 or len(head) < _PARALLEL_FROM // _BATCH:

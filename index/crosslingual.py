@@ -172,8 +172,9 @@ def _terms_for(word: str, ids: dict[str, int]) -> list[int]:
     return [ids[p] for p in pieces] if all(p in ids for p in pieces) else []
 
 
-def build_maps(vocabulary: list[str]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    """(lexicon, pinyin) term maps for a sorted vocabulary; term id = position in it."""
+def build_maps(vocabulary: list[str], pinyin_keys: Iterable[str | None]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """(lexicon, pinyin) term maps for a sorted vocabulary (term id = position in it), given the
+    ``pinyin_key`` of each of its terms in turn."""
     ids = {term: i for i, term in enumerate(vocabulary)}
     lexicon = {
         key: sorted({t for w in words for t in _terms_for(w, ids)})
@@ -181,8 +182,7 @@ def build_maps(vocabulary: list[str]) -> tuple[dict[str, list[int]], dict[str, l
         if key not in stop_words()
     }
     pinyin: dict[str, list[int]] = defaultdict(list)
-    for i, term in enumerate(vocabulary):
-        key = pinyin_key(term)
+    for i, key in enumerate(pinyin_keys):
         if key:
             pinyin[key].append(i)
     return lexicon, dict(pinyin)

@@ -95,8 +95,9 @@ def test_killed_build_leaves_the_previous_index_intact_and_in_use(corpus, tmp_pa
     assert OpenIndex(generation, Analyzer()).search("长江大桥").answered
 
 
-def test_parallel_build_writes_exactly_what_a_single_process_writes(tmp_path):
-    """Past the parallel threshold, workers intern terms locally; the index must not change."""
+def test_parallel_build_writes_exactly_what_a_single_process_writes(tmp_path, monkeypatch):
+    """Past the parallel thresholds, workers intern terms locally and compute pinyin; the index must not change."""
+    monkeypatch.setattr(index.build, "_PINYIN_CHUNK", 8)
     rng = np.random.default_rng(3)
     words = ["长江", "大桥", "通车", "新华社", "记者", "经济", "发展", "会议", "北京", "代表", "全长", "米", "今天", "GDP", "AI"]
     count = index.build._PARALLEL_FROM + 700
@@ -112,5 +113,5 @@ def test_parallel_build_writes_exactly_what_a_single_process_writes(tmp_path):
         built[workers] = current_generation(tmp_path / f"index-{workers}")
     for name in ("post_offsets", "post_docs", "post_tfs", "post_weights", "term_max_weight", "idf", "doc_len"):
         np.testing.assert_array_equal(load_array(built[1], name), load_array(built[2], name), err_msg=name)
-    for name in ("terms.bin", "passages.jsonl"):
+    for name in ("terms.bin", "passages.jsonl", "pinyin.bin", "pinyin_terms.npy", "lexicon.bin", "lexicon_terms.npy"):
         assert (built[1] / name).read_bytes() == (built[2] / name).read_bytes(), name
