@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 
 from index.text import normalize
 
@@ -47,23 +48,22 @@ def parse_date(value: str | None) -> str | None:
     if not value:
         return None
     value = normalize(value)
-    for pattern in (_ISO_DATE, _CN_DATE):
-        match = pattern.search(value)
-        if match and match.group(1):
-            return _iso(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    match = _ISO_DATE.search(value) or ("月" in value and _CN_DATE.search(value))
+    if match and match.group(1):
+        return _iso(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     return None
 
 
 def _lead_date(lead: str, text: str) -> str | None:
     """The dateline's date; a dateline without a year takes it from a full date of the same day in the text."""
     iso = parse_date(lead)
-    if iso:
+    if iso or "月" not in lead:
         return iso
     match = _CN_DATE.search(lead)
     if not match:
         return None
     month, day = int(match.group(2)), int(match.group(3))
-    for full in _CN_DATE.finditer(text):
+    for full in _CN_DATE.finditer(normalize(text)):
         if full.group(1) and (int(full.group(2)), int(full.group(3))) == (month, day):
             return _iso(int(full.group(1)), month, day)
     return None
@@ -88,10 +88,9 @@ def _title(lines: list[str]) -> str | None:
 
 
 def infer_metadata(text: str) -> Metadata:
-    lines = [line for line in (normalize(raw) for raw in text[:4000].splitlines()) if line]
+    lines = list(islice(filter(None, map(normalize, text[:4000].splitlines())), 2))  # a title, then the lead
     if not lines:
         return Metadata()
     title = _title(lines)
     lead = lines[1 if title else 0][:_LEAD_CHARS] if len(lines) > (1 if title else 0) else ""
-    normalized_text = normalize(text)
-    return Metadata(title=title, source=_lead_source(lead), date=_lead_date(lead, normalized_text))
+    return Metadata(title=title, source=_lead_source(lead), date=_lead_date(lead, text))
