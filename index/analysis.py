@@ -115,15 +115,21 @@ class Analyzer:
         questions: the index holds those whole words too) and, if enabled, the extra bigrams."""
         text = self.normalize(text)
         cut = self._cut if precise else self._cut_for_search
-        words = [
-            token
-            for token in (raw.strip() for raw in cut(text))
-            if token and token not in self._stop and is_word(token)
-        ]
+        words = [word for word in map(self.word, cut(text)) if word]
         return words, self._bigrams(text, set(words)) if self.options.bigrams else []
 
+    def search_cut(self, normalized: str) -> Iterable[str]:
+        """jieba's raw search-engine tokens of normalised text; ``word`` tells which are index words."""
+        return self._cut_for_search(normalized)
+
+    def word(self, token: str) -> str | None:
+        """A jieba token as an index word: stripped; None for spaces, punctuation and stop words."""
+        token = token.strip()
+        return token if token and token not in self._stop and is_word(token) else None
+
+    def bigram_pairs(self, normalized: str) -> list[str]:
+        """Every character bigram of the Chinese runs of normalised text (a run breaks at a stop character)."""
+        return [pair for run in self._bigram_runs.findall(normalized) for pair in map(operator.add, run, run[1:])]
+
     def _bigrams(self, text: str, words: set[str]) -> list[str]:
-        out: list[str] = []
-        for run in self._bigram_runs.findall(text):
-            out.extend(pair for pair in map(operator.add, run, run[1:]) if pair not in words)
-        return out
+        return [pair for pair in self.bigram_pairs(text) if pair not in words]

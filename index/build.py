@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from array import array
 import multiprocessing
 import os
 import threading
 import time
-from collections import Counter, deque
+from array import array
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 
@@ -19,9 +19,9 @@ import numpy as np
 
 from index.analysis import Analyzer, AnalyzerOptions
 from index.bm25 import BM25Params, okapi_idf, term_frequency_part
+from index.crosslingual import build_maps, pinyin_key, pinyin_syllables
 from index.documents import corpus_files, read_corpus
 from index.passages import PASSAGE_RULES_VERSION, Passage, PassageOptions, unique_passages
-from index.crosslingual import build_maps, pinyin_key, pinyin_syllables
 from index.store import (
     FORMAT_VERSION,
     GenerationWriter,
@@ -113,27 +113,69 @@ class SegmentedBatch:
     lengths: bytes  # int32 per passage: how many tokens it has (BM25's document length)
 
 
+class _TermIds(dict[str, int]):
+    """Term → id, numbering each new term in turn and keeping the new ones until they are taken."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._new: list[str] = []
+
+    def __missing__(self, term: str) -> int:
+        self[term] = term_id = len(self)
+        self._new.append(term)
+        return term_id
+
+    def take_new(self) -> list[str]:
+        new, self._new = self._new, []
+        return new
+
+
+class _WordIds(dict[str, int]):
+    """A jieba token → the term id of the index word it stands for, or -1 when it stands for none."""
+
+    def __init__(self, analyzer: Analyzer, term_ids: _TermIds) -> None:
+        super().__init__()
+        self._analyzer = analyzer
+        self._term_ids = term_ids
+
+    def __missing__(self, token: str) -> int:
+        word = self._analyzer.word(token)
+        self[token] = term_id = -1 if word is None else self._term_ids[word]
+        return term_id
+
+
 class _Segmenter:
-    """Segments passages and interns their terms, so that each term crosses between processes once."""
+    """Turns passages into term counts, as ``Analyzer.tokens`` would, with terms interned locally so
+    that each crosses between processes once. Every distinct jieba token is judged once; the
+    counting is done for a whole batch in numpy."""
 
     def __init__(self, options: AnalyzerOptions) -> None:
         self.analyzer = Analyzer(options)
-        self.term_ids: dict[str, int] = {}
+        self.term_ids = _TermIds()
+        self.word_ids = _WordIds(self.analyzer, self.term_ids)
         self.identity = os.getpid()
 
     def segment(self, texts: list[str]) -> SegmentedBatch:
-        term_ids = self.term_ids
-        first_new = len(term_ids)
-        terms, tfs, distinct, lengths = array("i"), array("H"), array("i"), array("i")
-        for text in texts:
-            tokens = self.analyzer.tokens(text)
-            counts = Counter(tokens)
-            terms.extend([term_ids.setdefault(term, len(term_ids)) for term in counts])
-            tfs.extend([min(c, 65535) for c in counts.values()])
-            distinct.append(len(counts))
-            lengths.append(len(tokens))
-        new_terms = list(islice(term_ids, first_new, None))
-        return SegmentedBatch(self.identity, new_terms, terms.tobytes(), tfs.tobytes(), distinct.tobytes(), lengths.tobytes())
+        analyzer, word_ids, term_ids = self.analyzer, self.word_ids, self.term_ids
+        words, bigrams = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
+        for number, text in enumerate(texts):  # a key is passage number << 32 | term id
+            text = analyzer.normalize(text)
+            ids = np.fromiter(map(word_ids.__getitem__, analyzer.search_cut(text)), dtype=np.int64)
+            words.append(ids[ids >= 0] | number << 32)
+            if analyzer.options.bigrams:
+                pairs = analyzer.bigram_pairs(text)
+                bigrams.append(np.fromiter(map(term_ids.__getitem__, pairs), dtype=np.int64, count=len(pairs)) | number << 32)
+        word_keys, bigram_keys = np.concatenate(words), np.concatenate(bigrams)
+        keys = np.concatenate([word_keys, bigram_keys[~np.isin(bigram_keys, word_keys)]])  # bigrams that are no word of their passage
+        distinct_keys, counts = np.unique(keys, return_counts=True)
+        return SegmentedBatch(
+            self.identity,
+            term_ids.take_new(),
+            terms=(distinct_keys & 0xFFFFFFFF).astype(np.int32).tobytes(),
+            tfs=np.minimum(counts, 65535).astype(np.uint16).tobytes(),
+            distinct=np.bincount(distinct_keys >> 32, minlength=len(texts)).astype(np.int32).tobytes(),
+            lengths=np.bincount(keys >> 32, minlength=len(texts)).astype(np.int32).tobytes(),
+        )
 
 
 _worker_segmenter: _Segmenter | None = None

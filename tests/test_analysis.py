@@ -1,16 +1,20 @@
-"""The compiled cut (jieba-rs) must cut exactly as jieba does, on every kind of text the bot meets."""
+"""The compiled cut (jieba-rs) must cut exactly as jieba does, on every kind of text the bot meets, and
+the build must count exactly the terms the analyzer emits."""
 
 from __future__ import annotations
 
 import gzip
 import json
+from collections import Counter
 from itertools import islice
 
 import jieba
+import numpy as np
 import pytest
 from conftest import SEEDS, SHARED
 
-from index.analysis import jieba_cuts
+from index.analysis import Analyzer, AnalyzerOptions, jieba_cuts
+from index.build import _Segmenter
 
 MIXED = [
     "林俊旸 leads Tongyi 千问, ＡＢＣ  3.88亿美元 e-mail",
@@ -59,3 +63,21 @@ def test_with_the_hmm_jieba_itself_cuts(reference):
     for text in MIXED:
         assert list(cut(text)) == list(reference.cut(text, HMM=True))
         assert list(cut_for_search(text)) == list(reference.cut_for_search(text, HMM=True))
+
+
+@pytest.mark.parametrize("options", [AnalyzerOptions(), AnalyzerOptions(bigrams=False), AnalyzerOptions(stop_words=False)])
+def test_the_build_counts_the_terms_the_analyzer_emits(options):
+    texts = MIXED + _real_news(500)
+    analyzer, segmenter = Analyzer(options), _Segmenter(options)
+    names: list[str] = []
+    for start in range(0, len(texts), 64):
+        batch = texts[start : start + 64]
+        segmented = segmenter.segment(batch)
+        names += segmented.new_terms
+        terms, tfs = np.frombuffer(segmented.terms, np.int32), np.frombuffer(segmented.tfs, np.uint16)
+        ends = np.cumsum(np.frombuffer(segmented.distinct, np.int32))
+        starts = ends - np.frombuffer(segmented.distinct, np.int32)
+        for text, first, end, length in zip(batch, starts, ends, np.frombuffer(segmented.lengths, np.int32)):
+            tokens = analyzer.tokens(text)
+            counted = {names[term]: int(tf) for term, tf in zip(terms[first:end], tfs[first:end])}
+            assert counted == Counter(tokens) and length == len(tokens), text[:60]
