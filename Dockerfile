@@ -20,7 +20,7 @@ RUN pip install --no-cache-dir /usr/src/newsbot \
 
 COPY seeds /app/seeds
 USER 10001
-# Built now, so the container answers from its first second; also warms jieba's dictionary cache.
+# Built now, so the container answers from its first second.
 RUN newsbot index build
 
 EXPOSE 3000

@@ -31,6 +31,8 @@ CCTV = SHARED / "data" / "cctv_xwlb_news" / "articles.jsonl.gz"
 WORK = Path(os.environ.get("NEWSBOT_BENCH_WORK", ROOT / "bench" / "results"))
 RANK_BM25_LIMIT_S = 600
 ENGINES = ("newsbot", "rank_bm25", "bm25s")
+FIGURES = ["build_s", "segment_s", "index_mb", "build_peak_mb", "load_s", "rss_after_load_mb", "p50_ms", "p99_ms",
+           "ask_p50_ms", "ask_p99_ms", "ask_en_p50_ms", "ask_en_p99_ms"]
 
 
 def paragraphs(n: int) -> list[str]:
@@ -278,11 +280,10 @@ def rank_bm25_estimate_s(previous: dict | None, size: int, last_size: int) -> fl
 
 
 def print_table(results: dict) -> None:
-    keys = ["build_s", "segment_s", "index_mb", "build_peak_mb", "load_s", "rss_after_load_mb", "p50_ms", "p99_ms", "ask_p50_ms", "ask_p99_ms"]
-    print(f"{'size':>9} {'engine':>10} " + " ".join(f"{k:>17}" for k in keys))
+    print(f"{'size':>9} {'engine':>10} " + " ".join(f"{k:>17}" for k in FIGURES))
     for size, engines in results["sizes"].items():
         for engine, figures in engines.items():
-            cells = [figures.get(k) for k in keys]
+            cells = [figures.get(k) for k in FIGURES]
             print(f"{int(size):>9,} {engine:>10} " + " ".join(f"{'—' if c is None else format(c, ',.3f'):>17}" for c in cells))
         if "newsbot" in engines:
             print(f"{'':>9} {'':>10} build: {build_line(engines['newsbot'])}")
@@ -303,7 +304,6 @@ def build_line(newsbot: dict) -> str:
 
 def write_markdown(results: dict, path: Path) -> None:
     """docs/performance.md: the table of one run, engine by engine and size by size."""
-    keys = ["build_s", "segment_s", "index_mb", "build_peak_mb", "load_s", "rss_after_load_mb", "p50_ms", "p99_ms", "ask_p50_ms", "ask_p99_ms"]
     lines = [
         "# Performance",
         "",
@@ -314,12 +314,12 @@ def write_markdown(results: dict, path: Path) -> None:
         "rank-bm25 has no file format (pickling it is unsafe to load), so its index is the token file",
         "and its load is a rebuild.",
         "",
-        "| paragraphs | engine | " + " | ".join(keys) + " |",
-        "|---:|---|" + "---:|" * len(keys),
+        "| paragraphs | engine | " + " | ".join(FIGURES) + " |",
+        "|---:|---|" + "---:|" * len(FIGURES),
     ]
     for size, engines in results["sizes"].items():
         for engine, figures in engines.items():
-            cells = ["—" if figures.get(k) is None else f"{figures[k]:,.3f}" for k in keys]
+            cells = ["—" if figures.get(k) is None else f"{figures[k]:,.3f}" for k in FIGURES]
             lines.append(f"| {int(size):,} | {engine} | " + " | ".join(cells) + " |")
     for size, reason in results.get("skipped", {}).items():
         lines.append(f"\nAt {int(size):,} paragraphs, skipped {reason}.")
