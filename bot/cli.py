@@ -12,14 +12,20 @@ from tqdm import tqdm
 
 from bot.render import text_answer
 from bot.settings import Settings, SettingsError, load_settings
-from index import Engine, QuestionError
+from index import EmptyCorpusError, Engine, IndexUnavailable, QuestionError
+
+
+class StartError(click.ClickException):
+    """A one-line error that stops the command with exit status 2 (bad setting, path or index)."""
+
+    exit_code = 2
 
 
 def _settings(corpus: Path | None = None, index: Path | None = None) -> Settings:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise StartError(str(exc)) from None
     updates = {key: value for key, value in (("corpus", corpus), ("index", index)) if value is not None}
     return settings.model_copy(update=updates)
 
@@ -28,17 +34,28 @@ def _report_skipped(name: str, reason: str) -> None:
     click.echo(f"skipped {name}: {reason}", err=True)
 
 
-def _engine(settings: Settings) -> Engine:
+def _engine(settings: Settings, verify_content: bool = False) -> Engine:
     if not settings.corpus.exists():
-        raise click.ClickException(f"corpus not found: {settings.corpus} (set --corpus or NEWSBOT_CORPUS)")
+        raise StartError(f"corpus not found: {settings.corpus} (set --corpus or NEWSBOT_CORPUS)")
+    if settings.index.exists() and not settings.index.is_dir():
+        raise StartError(f"the index path {settings.index} is a file, not a folder (set --index or NEWSBOT_INDEX)")
     return Engine(
         settings.corpus,
         settings.index,
         settings.index_options(),
         settings.search_options(),
-        on_build=lambda: click.echo(f"building the index of {settings.corpus} (first use or corpus changed)…", err=True),
+        on_build=lambda: click.echo(f"building the index of {settings.corpus} (first use, corpus changed or index damaged)…", err=True),
         on_error=_report_skipped,
+        verify_content=verify_content,
     )
+
+
+def _open(engine: Engine) -> None:
+    """Open (or build) the engine's index; failing that, one line and exit 2."""
+    try:
+        engine.index()
+    except IndexUnavailable as exc:
+        raise StartError(f"{exc} (NEWSBOT_INDEX, NEWSBOT_CORPUS)") from None
 
 
 corpus_option = click.option("--corpus", type=click.Path(path_type=Path), help="News files to index [NEWSBOT_CORPUS, default seeds].")
@@ -65,8 +82,13 @@ def index_build(corpus: Path | None, index_dir: Path | None, workers: int | None
     """Index the corpus; the previous index stays in use until the new one is complete."""
     settings = _settings(corpus, index_dir)
     engine = _engine(settings)
-    with tqdm(unit=" passages", desc="indexing", disable=None, file=sys.stderr) as bar:
-        report = engine.build(workers=workers, progress=bar.update)
+    try:
+        with tqdm(unit=" passages", desc="indexing", disable=None, file=sys.stderr) as bar:
+            report = engine.build(workers=workers, progress=bar.update)
+    except EmptyCorpusError as exc:
+        raise StartError(f"{exc}; the previous index, if any, is still in use") from None
+    except OSError as exc:
+        raise StartError(f"cannot build the index in {settings.index}: {exc.strerror or exc}") from None
     rate = report.characters / report.segment_seconds if report.segment_seconds else 0.0
     click.echo(
         f"indexed {report.passages:,} passages from {report.documents:,} documents, {report.terms:,} terms, "
@@ -84,12 +106,27 @@ def index_info(corpus: Path | None, index_dir: Path | None) -> None:
     settings = _settings(corpus, index_dir)
     engine = _engine(settings)
     fresh = engine.is_fresh()
-    manifest = engine.index().manifest if fresh else None
-    if manifest is None:
+    if not fresh:
         click.echo(f"{settings.index}: missing or stale; it will be built on first use")
         return
+    _open(engine)
+    manifest = engine.index().manifest
     keys = ("corpus", "n_documents", "n_passages", "n_terms", "built_at")
     click.echo(json.dumps({key: manifest[key] for key in keys} | {"fresh": fresh}, ensure_ascii=False, indent=2))
+
+
+@index.command("verify")
+@corpus_option
+@index_option
+def index_verify(corpus: Path | None, index_dir: Path | None) -> None:
+    """Check every file of the index against its checksum, and that the index is fresh (exit 1 if not)."""
+    settings = _settings(corpus, index_dir)
+    problems = _engine(settings).verify()
+    if problems:
+        for problem in problems:
+            click.echo(f"{settings.index}: {problem}", err=True)
+        raise SystemExit(1)
+    click.echo(f"{settings.index}: every file matches its checksum; the index is fresh")
 
 
 @cli.command()
@@ -102,6 +139,7 @@ def ask(question: str, top_k: int | None, as_json: bool, corpus: Path | None, in
     """Answer QUESTION with the best passages and their citations."""
     settings = _settings(corpus, index_dir)
     engine = _engine(settings)
+    _open(engine)
     try:
         answer = engine.ask(question, top_k or settings.top_k)
     except QuestionError as exc:
@@ -126,12 +164,17 @@ def ask(question: str, top_k: int | None, as_json: bool, corpus: Path | None, in
 def evaluate_command(questions: Path, contexts: Path | None, distractors: tuple[Path, ...], eval_index: Path | None,
                      limit: int | None, as_json: bool, corpus: Path | None, index_dir: Path | None) -> None:
     """Measure hit@1/3/5, MRR@10, no-answer accuracy and median latency on QUESTIONS."""
-    from index.evaluate import evaluate, load_cases, qa_engine
+    from index.evaluate import CaseFileError, evaluate, load_cases, qa_engine
 
     settings = _settings(corpus, index_dir)
-    cases = load_cases(questions, limit)
+    try:
+        cases = load_cases(questions, limit)
+    except CaseFileError as exc:
+        raise StartError(str(exc)) from None
     if contexts is None:
-        result = evaluate(_engine(settings), cases)
+        engine = _engine(settings)
+        _open(engine)
+        result = evaluate(engine, cases)
     else:
         with qa_engine(contexts, list(distractors), settings.index_options(), settings.search_options(), eval_index) as engine:
             result = evaluate(engine, cases)
@@ -148,6 +191,7 @@ def evaluate_command(questions: Path, contexts: Path | None, distractors: tuple[
               help="auto: Socket Mode with SLACK_APP_TOKEN, HTTP with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, else a console.")
 def serve(mode: str) -> None:
     """Run the Slack bot (or, with no Slack tokens, a local console)."""
+    from bot.server import StartError as ServerStartError
     from bot.server import run_console, serve_http, serve_socket_mode
 
     settings = _settings()
@@ -158,15 +202,19 @@ def serve(mode: str) -> None:
         elif chosen == "socket":
             settings.require("slack_bot_token", "slack_app_token")
     except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise StartError(str(exc)) from None
     logging.getLogger().setLevel(settings.log_level)
-    engine = _engine(settings)
-    if chosen == "console":
-        run_console(engine, settings.top_k, bold=lambda s: click.style(s, bold=True))
-    elif chosen == "http":
-        serve_http(settings, engine)
-    else:
-        serve_socket_mode(settings, engine)
+    engine = _engine(settings, verify_content=settings.verify_index)
+    _open(engine)
+    try:
+        if chosen == "console":
+            run_console(engine, settings.top_k, bold=lambda s: click.style(s, bold=True))
+        elif chosen == "http":
+            serve_http(settings, engine)
+        else:
+            serve_socket_mode(settings, engine)
+    except (ServerStartError, IndexUnavailable) as exc:
+        raise StartError(str(exc)) from None
 
 
 def main() -> None:

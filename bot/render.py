@@ -6,11 +6,15 @@ import re
 from collections.abc import Callable
 
 from index import Answer, Hit
+from index.documents import web_link
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
 SECTION_TEXT_LIMIT = 3000
+CONTEXT_TEXT_LIMIT = 3000
 PASSAGE_CHARS = 2400
 MAX_BLOCKS = 50
+# What a citation shows of each field: enough to recognise it, never enough to crowd the message.
+TITLE_CHARS, SOURCE_CHARS, HEADING_CHARS, DOC_ID_CHARS = 160, 60, 100, 100
 ZWSP = "\u200b"  # lets Slack see the edge of *bold* inside Chinese text, which has no spaces
 _FORMATTING = str.maketrans({"*": "∗", "_": "＿", "~": "～", "`": "ʻ"})
 
@@ -63,14 +67,22 @@ def highlight(text: str, words: list[str], escape: Callable[[str], str], bold: C
 
 
 def citation_line(hit: Hit, escape: Callable[[str], str], link: Callable[[str, str], str]) -> str:
-    """source · date · title › section · ¶n · also in …, with the title linked when the url is known."""
+    """source · date · title › section · ¶n · also in …, with the title linked when the url is an
+    http(s) link. Every field is shortened and escaped: news text never becomes markup."""
     c = hit.citation
-    where = escape(c.title or c.doc_id)
-    if c.url:
-        where = link(c.url, where)
+    where = escape(truncate(c.title or c.doc_id, TITLE_CHARS if c.title else DOC_ID_CHARS))
+    url = web_link(c.url)
+    if url:
+        where = link(url, where)
     if c.heading:
-        where = f"{where} › {escape(c.heading)}"
-    parts = [escape(c.source) if c.source else None, c.date, where, f"¶{c.paragraph}", _also_in(c.also_in, escape)]
+        where = f"{where} › {escape(truncate(c.heading, HEADING_CHARS))}"
+    parts = [
+        escape(truncate(c.source, SOURCE_CHARS)) if c.source else None,
+        escape(truncate(c.date, 10)) if c.date else None,
+        where,
+        f"¶{c.paragraph}",
+        _also_in(c.also_in, escape),
+    ]
     return " · ".join(part for part in parts if part)
 
 
@@ -78,13 +90,14 @@ def _also_in(others: list[dict], escape: Callable[[str], str], shown: int = 3) -
     """"also in 央视, 人民网 +2": the other documents that carry the passage word for word."""
     if not others:
         return None
-    names = list(dict.fromkeys(escape(o.get("source") or o.get("title") or o["doc_id"]) for o in others))
+    names = list(dict.fromkeys(truncate(o.get("source") or o.get("title") or o["doc_id"], SOURCE_CHARS) for o in others))
     more = len(names) - shown
-    return "also in " + ", ".join(names[:shown]) + (f" +{more}" if more > 0 else "")
+    return "also in " + ", ".join(map(escape, names[:shown])) + (f" +{more}" if more > 0 else "")
 
 
 def _mrkdwn_link(url: str, label: str) -> str:
-    safe_url = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+    """``<url|label>`` for an http(s) ``url``; the characters that would end the link early are encoded."""
+    safe_url = url.replace("&", "&amp;").replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
     return f"<{safe_url}|{label.replace('|', '¦')}>"
 
 
@@ -97,8 +110,15 @@ def passage_blocks(hit: Hit) -> list[dict]:
     quoted = "\n".join(f">{line}" for line in text.split("\n"))
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": truncate(quoted, SECTION_TEXT_LIMIT)}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": citation_line(hit, escape_mrkdwn, _mrkdwn_link)}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _citation_mrkdwn(hit)}]},
     ]
+
+
+def _citation_mrkdwn(hit: Hit) -> str:
+    line = citation_line(hit, escape_mrkdwn, _mrkdwn_link)
+    if len(line) > CONTEXT_TEXT_LIMIT:  # only a very long link can do this: show the citation without it
+        line = citation_line(hit, escape_mrkdwn, lambda url, label: label)
+    return truncate(line, CONTEXT_TEXT_LIMIT)
 
 
 def message_blocks(text: str) -> list[dict]:
@@ -128,7 +148,7 @@ def text_answer(answer: Answer, bold: Callable[[str], str] = lambda s: s) -> str
         body = highlight(hit.text, hit.matched, lambda s: s, bold).replace("\n", "\n   ")
         lines.append(f"{hit.rank}. {body}")
         lines.append(f"   — {citation_line(hit, str, lambda url, label: label)}   (score {hit.score:.2f})")
-        if hit.citation.url:
+        if web_link(hit.citation.url):
             lines.append(f"   {hit.citation.url}")
         lines.append("")
     return "\n".join(lines).rstrip()

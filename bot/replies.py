@@ -44,6 +44,6 @@ class Replier:
             return Reply(answer=self.engine.ask(text, self.top_k))
         except QuestionError as exc:
             return Reply(notice=str(exc))
-        except Exception:
-            log.exception("failed to answer %r", text[:200])
+        except Exception as exc:  # the question is not logged: it is what a user wrote
+            log.error("failed to answer a question: %s", type(exc).__name__, exc_info=exc)
             return Reply(notice=APOLOGY)

@@ -7,32 +7,85 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
+from urllib.error import URLError
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
+from bot.answering import AnswerQueue
 from bot.app import create_app
+from bot.dedupe import EventLedger
+from bot.delivery import Delivery
 from bot.replies import Replier
 from bot.settings import Settings
+from bot.verification import SignedRequestsOnly, plain_response
 from index import Engine
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def health_app(engine: Engine, slack: Callable) -> Callable:
-    """WSGI: ``GET /healthz`` reports the index, everything else goes to bolt."""
+class StartError(Exception):
+    """The bot cannot start; the message names the setting or path, on one line."""
+
+
+def check_slack(client: WebClient) -> dict:
+    """``auth.test`` with the bot token: the token is valid and Slack is reachable, or :class:`StartError`."""
+    try:
+        return client.auth_test().data  # type: ignore[return-value]
+    except SlackApiError as exc:
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else f"HTTP {exc.response.status_code}"
+        raise StartError(f"SLACK_BOT_TOKEN was refused by Slack ({error})") from None
+    except (URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise StartError(f"cannot reach Slack at {client.base_url} ({reason}); check NEWSBOT_SLACK_API_URL") from None
+
+
+class Bot:
+    """What both transports share: the answer queue, delivery, event dedupe and the bolt app."""
+
+    def __init__(self, settings: Settings, engine: Engine, verify_requests: bool) -> None:
+        engine.warm()  # the index is open and every lazy table loaded before the first question
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token is not None else None
+        self.delivery = Delivery(
+            WebClient(token=token, base_url=settings.slack_api_url),
+            attempts=settings.delivery_attempts,
+            max_retry_after=settings.max_retry_after,
+        )
+        self.identity = check_slack(self.delivery.client)
+        self.answers = AnswerQueue(settings.answer_workers, settings.queue_size)
+        replier = Replier(engine, settings.top_k, settings.command)
+        self.app = create_app(settings, replier, self.answers, self.delivery, EventLedger(), verify_requests)
+        self.settings = settings
+
+    def drain(self) -> None:
+        """Finish the answers in flight, for at most ``drain_seconds``."""
+        left = self.answers.close(self.settings.drain_seconds)
+        if left:
+            log.warning("stopped with %d answer(s) unfinished after %.1f s", left, self.settings.drain_seconds)
+
+
+def health_app(engine: Engine, is_ready: Callable[[], bool], slack: Callable) -> Callable:
+    """WSGI: ``GET /healthz`` (200 when an answer can be given, else 503), ``POST /slack/events`` to
+    ``slack``, 404 for everything else."""
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            index = engine.index()
-            body = json.dumps({"ok": True, "passages": index.manifest["n_passages"]}).encode()
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            if is_ready():
+                status, report = "200 OK", {"ok": True, "passages": engine.index().manifest["n_passages"]}
+            else:
+                status, report = "503 Service Unavailable", {"ok": False, "reason": "stopping"}
+            body = json.dumps(report).encode()
+            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
-        return slack(environ, start_response)
+        if path == EVENTS_PATH and method == "POST":
+            return slack(environ, start_response)
+        return plain_response(start_response, "404 Not Found", "not found")
 
     return wsgi
 
@@ -41,21 +94,41 @@ class _Stop(SystemExit):
     """Raised in the main thread by SIGTERM/SIGINT; waitress lets SystemExit through its loop."""
 
 
+def _already_stopping(signum: int, frame: object) -> None:
+    log.info("%s received again: still finishing answers in flight", signal.Signals(signum).name)
+
+
 def _raise_stop(signum: int, frame: object) -> None:
+    for each in (signal.SIGTERM, signal.SIGINT):  # a second signal must not cut the drain short
+        signal.signal(each, _already_stopping)
     raise _Stop(signal.Signals(signum).name)
 
 
+def _stop_on_signals() -> None:
+    for each in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(each, _raise_stop)
+
+
 class HttpBot:
-    """The bot's HTTP server: bolt behind waitress, with its own pool of listener threads."""
+    """The bot's HTTP server: signature checks, then bolt, behind waitress."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
-        engine.index()
-        self.executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="listener")
-        replier = Replier(engine, settings.top_k, settings.command)
-        app = create_app(settings, replier, self.executor)
-        wsgi = health_app(engine, SlackRequestHandler(app, EVENTS_PATH))
-        self.server = create_server(wsgi, host=settings.host, port=settings.port, threads=settings.workers, ident="newsbot")
-        self.settings = settings
+        self.bot = Bot(settings, engine, verify_requests=True)
+        assert settings.slack_signing_secret is not None
+        slack = SignedRequestsOnly(
+            SlackRequestHandler(self.bot.app, EVENTS_PATH),
+            settings.slack_signing_secret.get_secret_value(),
+            settings.max_body_bytes,
+        )
+        self.stopping = False
+        wsgi = health_app(engine, lambda: not self.stopping, slack)
+        try:
+            self.server = create_server(
+                wsgi, host=settings.host, port=settings.port, threads=settings.workers, ident="newsbot",
+                max_request_body_size=settings.max_body_bytes,
+            )
+        except OSError as exc:
+            raise StartError(f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}); check PORT and NEWSBOT_HOST") from None
 
     @property
     def port(self) -> int:
@@ -66,16 +139,16 @@ class HttpBot:
         self.server.run()
 
     def close(self) -> None:
-        """Stop accepting requests, then finish the answers already under way."""
+        """Stop accepting requests, then finish the answers already under way (within the drain limit)."""
+        self.stopping = True
         self.server.close()
-        self.executor.shutdown(wait=True)
+        self.bot.drain()
 
 
 def serve_http(settings: Settings, engine: Engine) -> None:
     """Serve Slack's HTTP requests on ``settings.port`` until SIGTERM or SIGINT."""
     bot = HttpBot(settings, engine)
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGINT, _raise_stop)
+    _stop_on_signals()
     log.info("newsbot listening on http://%s:%s%s (command %s)", settings.host, bot.port, EVENTS_PATH, settings.command)
     try:
         bot.run()
@@ -88,19 +161,18 @@ def serve_http(settings: Settings, engine: Engine) -> None:
 
 def serve_socket_mode(settings: Settings, engine: Engine) -> None:
     """Connect to Slack over Socket Mode (no public URL needed)."""
-    engine.index()
-    executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="listener")
-    app = create_app(settings, Replier(engine, settings.top_k, settings.command), executor)
+    bot = Bot(settings, engine, verify_requests=False)
     assert settings.slack_app_token is not None
-    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value(), web_client=app.client)
-    signal.signal(signal.SIGTERM, _raise_stop)
+    handler = SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value(), web_client=bot.app.client)
+    _stop_on_signals()
     try:
         handler.start()
-    except (_Stop, KeyboardInterrupt):
+    except _Stop:
         log.info("stopping Socket Mode")
     finally:
         handler.close()
-        executor.shutdown(wait=True)
+        bot.drain()
+        log.info("newsbot stopped")
 
 
 def run_console(engine: Engine, top_k: int, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, bold=lambda s: s) -> None:

@@ -33,7 +33,14 @@ class Settings(BaseSettings):
     index: Path = Path(".newsbot-index")
     top_k: int = Field(3, ge=1, le=10)
     response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
-    workers: int = Field(32, ge=1, le=256)
+    workers: int = Field(32, ge=1, le=256)  # HTTP threads: they only verify and ack
+    answer_workers: int = Field(16, ge=1, le=256)  # threads that search and deliver answers
+    queue_size: int = Field(256, ge=1, le=100_000)  # answers waiting for a thread; beyond, "busy"
+    max_body_bytes: int = Field(1 << 20, ge=1024, le=64 << 20)  # larger HTTP requests get 413
+    delivery_attempts: int = Field(4, ge=1, le=10)  # tries per answer on 429 / 5xx / network errors
+    max_retry_after: float = Field(30.0, ge=0, le=600)  # longest Retry-After honoured, in seconds
+    drain_seconds: float = Field(8.0, ge=0, le=60)  # on SIGTERM, how long answers in flight may take
+    verify_index: bool = True  # check every index file against its checksum when serving starts
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Index switches (changing one rebuilds the index on next use).
     stop_words: bool = True
@@ -69,6 +76,17 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @classmethod
+    def _no_spaces(cls, value: object) -> object:
+        """A secret set but empty (or spaces) is a mistake, never a way to switch a check off."""
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("is set but empty; give the real value or unset it")
+            if value != value.strip():
+                raise ValueError("has spaces or a newline around it")
+        return value
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -114,10 +132,10 @@ class Settings(BaseSettings):
 
     def mode(self) -> Literal["socket", "http", "console"]:
         """Socket Mode with an app token, HTTP with a bot token and signing secret, else a local console."""
-        if self.slack_app_token:
+        if self.slack_app_token is not None:
             self.require("slack_bot_token")
             return "socket"
-        if self.slack_bot_token or self.slack_signing_secret:
+        if self.slack_bot_token is not None or self.slack_signing_secret is not None:
             self.require("slack_bot_token", "slack_signing_secret")
             return "http"
         return "console"
@@ -144,5 +162,5 @@ def load_settings() -> Settings:
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else "?"
             name = env_name(field) if field in Settings.model_fields else field
-            lines.append(f"bad setting {name}: {error['msg']}")
+            lines.append(f"bad setting {name}: {error['msg'].removeprefix('Value error, ')}")
         raise SettingsError("\n".join(lines)) from None

@@ -20,7 +20,7 @@ import numpy as np
 from index.analysis import Analyzer, AnalyzerOptions
 from index.bm25 import BM25Params, okapi_idf, term_frequency_part
 from index.crosslingual import build_maps, pinyin_key, pinyin_syllables
-from index.documents import corpus_files, read_corpus
+from index.documents import CorpusFile, read_corpus, scan_corpus
 from index.passages import PASSAGE_RULES_VERSION, Passage, PassageOptions, unique_passages
 from index.store import (
     FORMAT_VERSION,
@@ -56,13 +56,15 @@ class IndexOptions:
         }
 
 
-def corpus_fingerprint(corpus: Path) -> str:
+class EmptyCorpusError(Exception):
+    """The corpus holds no news that could be read; the message says where and why."""
+
+
+def corpus_fingerprint(corpus: Path, files: list[CorpusFile] | None = None) -> str:
     """Changes whenever a corpus file is added, removed, resized or touched."""
     digest = hashlib.sha256()
-    base = corpus if corpus.is_dir() else corpus.parent
-    for path in corpus_files(corpus):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(base).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for file in scan_corpus(corpus) if files is None else files:
+        digest.update(f"{file.name}\0{file.size}\0{file.mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
@@ -322,7 +324,8 @@ def build_index(
             yield document
 
     with build_lock(index_root):
-        fingerprint = corpus_fingerprint(corpus)
+        files = scan_corpus(corpus, skipped)
+        fingerprint = corpus_fingerprint(corpus, files)
         writer = GenerationWriter(index_root)
         try:
             collector = _PostingsCollector()
@@ -334,7 +337,7 @@ def build_index(
                 if all(other["doc_id"] != passage.doc.doc_id for other in others):
                     others.append(source_record(passage))
 
-            stream = unique_passages(counted(read_corpus(corpus, skipped)), options.passages, repeated)
+            stream = unique_passages(counted(read_corpus(corpus, skipped, files)), options.passages, repeated)
             for batch, segmented in _segment(stream, options, workers, report):
                 for passage in batch:
                     passages.append(citation_record(passage))
@@ -344,6 +347,8 @@ def build_index(
                 if progress:
                     progress(len(batch))
             passages.close()
+            if not report.passages:
+                raise EmptyCorpusError(_nothing_read(corpus, files, report))
             write_repeats(writer, repeats)
             report.terms, avgdl = collector.write(writer, options.bm25, workers)
             manifest = {
@@ -364,6 +369,14 @@ def build_index(
             raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _nothing_read(corpus: Path, files: list[CorpusFile], report: BuildReport) -> str:
+    if not files:
+        return f"no news files in {corpus} (looked for .txt, .md, .jsonl and .jsonl.gz)"
+    if report.documents:
+        return f"the {report.documents} document(s) in {corpus} hold no text"
+    return f"none of the {len(files)} news file(s) in {corpus} could be read ({len(report.skipped)} problem(s) reported)"
 
 
 def _segment(

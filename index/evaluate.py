@@ -46,20 +46,42 @@ class Case:
         return any(gold in hit.text for gold in self.gold_texts)
 
 
-def read_jsonl(path: Path) -> Iterator[dict]:
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+class CaseFileError(ValueError):
+    """A question file that cannot be read; the message says ``file:line: what is wrong``."""
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """Numbered JSON objects, one per line; anything else raises :class:`CaseFileError`."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except (ValueError, RecursionError) as exc:
+                    raise CaseFileError(f"{path}:{number}: not JSON ({exc})") from None
+                if not isinstance(record, dict):
+                    raise CaseFileError(f"{path}:{number}: not a JSON object")
+                yield number, record
+    except UnicodeDecodeError:
+        raise CaseFileError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise CaseFileError(f"{path}: {exc.strerror or exc}") from None
 
 
 def load_cases(path: Path, limit: int | None = None) -> list[Case]:
     cases = []
-    for record in read_jsonl(path):
+    for number, record in read_jsonl(path):
+        question, gold = record.get("question"), record.get("gold", [])
+        if not isinstance(question, str):
+            raise CaseFileError(f'{path}:{number}: no "question" string')
         if "context_id" in record:
-            cases.append(Case(record["question"], gold_doc=str(record["context_id"])))
+            cases.append(Case(question, gold_doc=str(record["context_id"])))
+        elif isinstance(gold, list) and all(isinstance(g, str) for g in gold):
+            cases.append(Case(question, gold_texts=tuple(normalize(g) for g in gold)))
         else:
-            cases.append(Case(record["question"], gold_texts=tuple(normalize(g) for g in record.get("gold", []))))
+            raise CaseFileError(f'{path}:{number}: "gold" is not a list of strings')
         if limit and len(cases) >= limit:
             break
     return cases

@@ -84,17 +84,19 @@ def _lines(document: Document, options: PassageOptions) -> list[_Line]:
 
 
 def _split_long(text: str, limit: int) -> list[str]:
-    """Cut an over-long paragraph at sentence ends into pieces of at most ``limit`` characters."""
+    """Cut an over-long paragraph at sentence ends into pieces of at most ``limit`` characters; a
+    sentence longer than that is cut every ``limit`` characters. Linear in the paragraph's length."""
     if limit <= 0 or len(text) <= limit:
         return [text]
     pieces, current = [], ""
     for sentence in filter(None, _SENTENCE_BREAK.split(text)):
-        while len(sentence) > limit:
-            head, sentence = sentence[:limit], sentence[limit:]
+        if len(sentence) > limit:
             if current:
                 pieces.append(current)
-                current = ""
-            pieces.append(head)
+            whole = (len(sentence) - 1) // limit * limit  # the rest, 1 to limit characters, goes on
+            pieces.extend(sentence[start : start + limit] for start in range(0, whole, limit))
+            current = sentence[whole:]
+            continue
         if current and len(current) + len(sentence) > limit:
             pieces.append(current)
             current = ""

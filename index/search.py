@@ -10,7 +10,7 @@ import numpy as np
 from index.analysis import Analyzer, has_cjk
 from index.bm25 import BM25Params, Postings, Scorer
 from index.query import Concept, Query, QueryBuilder, QueryOptions
-from index.store import PassageFile, StringTable, TermMap, load_array, read_manifest
+from index.store import IndexFormatError, PassageFile, StringTable, TermMap, check_files, check_offsets, load_array, read_manifest
 from index.text import longest_shared_run, normalize
 
 MAX_QUESTION_CHARS = 500
@@ -81,8 +81,13 @@ class OpenIndex:
     """A generation of the index, memory-mapped, ready to answer questions from many threads."""
 
     def __init__(self, generation: Path, analyzer: Analyzer, options: SearchOptions = SearchOptions()) -> None:
+        """Open ``generation``; a damaged one (a file of the wrong size, offsets that do not fit their
+        data) raises :class:`IndexFormatError`."""
         self.generation = generation
         self.manifest = read_manifest(generation)
+        problems = check_files(generation, self.manifest)
+        if problems:
+            raise IndexFormatError("; ".join(problems[:3]) + (f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""))
         self.analyzer = analyzer
         self.vocabulary = StringTable.open(generation)
         self.passages = PassageFile(generation)
@@ -97,6 +102,7 @@ class OpenIndex:
             avgdl=float(self.manifest["avgdl"]),
             params=BM25Params(**self.manifest["bm25"]),
         )
+        self._check_shapes()
         self.scorer = Scorer(self.postings)
         self.options = options
         self.queries = QueryBuilder(
@@ -108,6 +114,23 @@ class OpenIndex:
             frozenset(self.manifest["pinyin_syllables"]),
             options.query,
         )
+
+    def _check_shapes(self) -> None:
+        """Every array agrees with the manifest's counts and the others (cheap: no posting is read)."""
+        n_terms, n_passages, postings = self.manifest["n_terms"], self.manifest["n_passages"], self.postings
+        check_offsets(postings.offsets, n_terms, len(postings.docs), "post_offsets.npy")
+        lengths = {
+            "terms": (len(self.vocabulary), n_terms),
+            "post_tfs": (len(postings.tfs), len(postings.docs)),
+            "post_weights": (len(postings.weights), len(postings.docs)),
+            "term_max_weight": (len(postings.max_weights), n_terms),
+            "idf": (len(postings.idf), n_terms),
+            "doc_len": (len(postings.doc_len), n_passages),
+            "passages": (len(self.passages), n_passages),
+        }
+        for name, (found, expected) in lengths.items():
+            if found != expected:
+                raise IndexFormatError(f"{name} holds {found:,} entries, {expected:,} expected: the index is damaged")
 
     def search(self, question: str, top_k: int = 3) -> Answer:
         question = check_question(question)

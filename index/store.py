@@ -4,7 +4,8 @@ Layout of an index directory::
 
     CURRENT              name of the generation in use (replaced atomically)
     gen-<stamp>/         one complete, immutable build
-        manifest.json    format, analyzer, corpus fingerprint, BM25 parameters, counts
+        manifest.json    format, analyzer, corpus fingerprint, BM25 parameters, counts, and the
+                         size and SHA-256 of every other file
         *.npy            arrays, opened memory-mapped (never pickled)
         terms.bin        the vocabulary, UTF-8, sorted, cut by term_offsets.npy
         passages.jsonl   one passage with its citation per line, cut by passages_offsets.npy
@@ -12,7 +13,8 @@ Layout of an index directory::
                          it word for word (cut by repeats_offsets.npy)
 
 A build writes a new generation beside the old one and only then points CURRENT at it, so a build
-that fails or is killed leaves the previous index intact and in use.
+that fails or is killed leaves the previous index intact and in use. Opening a generation checks
+every file's size (cheap); :func:`check_files` with ``content=True`` checks every byte.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import fcntl
+import hashlib
 import json
 import mmap
 import os
@@ -32,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _LOCK = ".build.lock"
@@ -82,10 +85,15 @@ class GenerationWriter:
         np.save(self.scratch / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
 
     def publish(self, manifest: dict) -> Path:
-        (self.scratch / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        for child in self.scratch.iterdir():
+        files = {}
+        for child in sorted(self.scratch.iterdir()):
             with open(child, "rb") as handle:
                 os.fsync(handle.fileno())
+                files[child.name] = {"bytes": os.fstat(handle.fileno()).st_size, "sha256": _sha256(handle)}
+        manifest = {**manifest, "files": files}
+        (self.scratch / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        with open(self.scratch / MANIFEST, "rb") as handle:
+            os.fsync(handle.fileno())
         name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         final = self.root / name
         os.rename(self.scratch, final)
@@ -100,6 +108,37 @@ class GenerationWriter:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+def _sha256(handle) -> str:
+    digest = hashlib.sha256()
+    while chunk := handle.read(1 << 20):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_files(generation: Path, manifest: dict, content: bool = False) -> list[str]:
+    """What is wrong with the files of a generation, against the sizes (and, with ``content``, the
+    SHA-256 checksums) its manifest recorded; empty when nothing is."""
+    problems = []
+    recorded = manifest.get("files")
+    if not isinstance(recorded, dict) or not recorded:
+        return ["the manifest lists no files"]
+    for name, expected in sorted(recorded.items()):
+        path = generation / name
+        try:
+            size = path.stat().st_size
+            if size != expected["bytes"]:
+                problems.append(f"{name}: {size:,} bytes, {expected['bytes']:,} expected")
+            elif content:
+                with open(path, "rb") as handle:
+                    if _sha256(handle) != expected["sha256"]:
+                        problems.append(f"{name}: content differs from its checksum")
+        except OSError as exc:
+            problems.append(f"{name}: {exc.strerror or exc}")
+        except (KeyError, TypeError):
+            problems.append(f"{name}: no size or checksum in the manifest")
+    return problems
+
+
 def remove_stale_generations(root: Path, keep: str) -> None:
     """Delete older generations and leftovers of killed builds (open memory maps stay valid)."""
     for child in root.iterdir():
@@ -108,9 +147,12 @@ def remove_stale_generations(root: Path, keep: str) -> None:
 
 
 def current_generation(root: Path) -> Path | None:
+    """The generation CURRENT names, or None when there is none (or CURRENT is unreadable)."""
     try:
         name = (root / CURRENT).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not name.startswith("gen-") or "/" in name or name.startswith("gen-.."):
         return None
     path = root / name
     return path if (path / MANIFEST).is_file() else None
@@ -121,8 +163,9 @@ def read_manifest(generation: Path) -> dict:
         manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexFormatError(f"unreadable manifest in {generation}: {exc}") from exc
-    if manifest.get("format") != FORMAT_VERSION:
-        raise IndexFormatError(f"index format {manifest.get('format')} is not {FORMAT_VERSION}")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise IndexFormatError(f"index format {found} is not {FORMAT_VERSION}")
     return manifest
 
 
@@ -131,14 +174,37 @@ def load_array(generation: Path, name: str) -> np.ndarray:
 
     It is handed out as a plain ndarray over the map: slicing a ``np.memmap`` runs Python code on
     every access, which a query making thousands of them would pay for."""
-    return np.load(generation / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
+    try:
+        array = np.load(generation / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise IndexFormatError(f"{name}.npy: {exc}") from exc
+    if array.ndim != 1:
+        raise IndexFormatError(f"{name}.npy: {array.ndim} dimensions, 1 expected")
+    return array.view(np.ndarray)
+
+
+def check_offsets(offsets: np.ndarray, entries: int, total: int, name: str) -> None:
+    """Offsets that cut ``total`` items (or bytes) into ``entries`` pieces: from 0, never falling,
+    ending at ``total``; anything else raises :class:`IndexFormatError`."""
+    if len(offsets) != entries + 1 or offsets[0] != 0 or offsets[-1] != total or np.any(np.diff(offsets) < 0):
+        raise IndexFormatError(f"{name} does not cut its data: the index is damaged")
 
 
 def _map(path: Path) -> mmap.mmap | bytes:
-    with open(path, "rb") as handle:
+    with _opened(path) as handle:
         if os.fstat(handle.fileno()).st_size == 0:
             return b""
         return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator:
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise IndexFormatError(f"{path.name}: {exc.strerror or exc}") from exc
+    with handle:
+        yield handle
 
 
 @dataclass
@@ -150,7 +216,9 @@ class StringTable(Sequence[str]):
 
     @classmethod
     def open(cls, generation: Path, name: str = "terms") -> StringTable:
-        return cls(_map(generation / f"{name}.bin"), load_array(generation, f"{name}_offsets"))
+        table = cls(_map(generation / f"{name}.bin"), load_array(generation, f"{name}_offsets"))
+        check_offsets(table.offsets, len(table.offsets) - 1, len(table.blob), f"{name}_offsets.npy")
+        return table
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -181,7 +249,9 @@ class TermMap:
 
     @classmethod
     def open(cls, generation: Path, name: str) -> TermMap:
-        return cls(StringTable.open(generation, name), load_array(generation, f"{name}_rows"), load_array(generation, f"{name}_terms"))
+        term_map = cls(StringTable.open(generation, name), load_array(generation, f"{name}_rows"), load_array(generation, f"{name}_terms"))
+        check_offsets(term_map.offsets, len(term_map.keys), len(term_map.terms), f"{name}_rows.npy")
+        return term_map
 
     def get(self, key: str) -> tuple[int, ...] | None:
         """The term ids stored for ``key`` (possibly none), or None when the key is unknown."""
@@ -209,6 +279,8 @@ class PassageFile:
         self.repeat_blob = _map(generation / "repeats.jsonl")
         self.repeat_offsets = load_array(generation, "repeats_offsets")
         self.repeated = load_array(generation, "repeated_passages")  # ascending passage numbers
+        check_offsets(self.offsets, len(self.offsets) - 1, len(self.blob), "passages_offsets.npy")
+        check_offsets(self.repeat_offsets, len(self.repeated), len(self.repeat_blob), "repeats_offsets.npy")
 
     def __len__(self) -> int:
         return len(self.offsets) - 1

@@ -8,10 +8,21 @@ import unicodedata
 _SPACES = re.compile(r"[ \t\u00a0\u3000\u200b]+")
 _FULL_WIDTH_ASCII = re.compile("[\uff01-\uff5e]")
 _FULL_WIDTH_OFFSET = 0xFF01 - 0x21
+# Lone surrogates cannot be written as UTF-8; control characters and bidirectional overrides can
+# hide or disguise text. Tab and newline stay.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAK = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # what str.splitlines breaks at
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _half_width(match: re.Match[str]) -> str:
     return chr(ord(match.group()) - _FULL_WIDTH_OFFSET)
+
+
+def clean(text: str) -> str:
+    """Text that is safe to store and show: a lone surrogate becomes U+FFFD, control characters and
+    bidirectional overrides go, and every kind of line break becomes a newline."""
+    return _INVISIBLE.sub("", _LINE_BREAK.sub("\n", _SURROGATE.sub("\ufffd", text)))
 
 
 def nfkc(text: str) -> str:

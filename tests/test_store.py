@@ -15,7 +15,7 @@ from conftest import NEWSBOT
 
 import index.build
 from index.engine import Engine
-from index.store import CURRENT, current_generation, load_array, read_manifest
+from index.store import CURRENT, IndexFormatError, current_generation, load_array, read_manifest
 
 ARTICLE = "【新华社】5月1日电 长江大桥今天正式通车,全长一千六百米。2024年5月1日"
 
@@ -30,7 +30,7 @@ def test_manifest_records_analyzer_and_corpus_fingerprint(seed_corpus, tmp_path)
 
 def test_arrays_never_unpickle(tmp_path):
     np.save(tmp_path / "evil.npy", np.array([object()], dtype=object), allow_pickle=True)
-    with pytest.raises(ValueError, match="Python objects|pickle"):
+    with pytest.raises(IndexFormatError, match="Python objects|pickle"):
         load_array(tmp_path, "evil")
 
 

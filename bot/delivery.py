@@ -1,0 +1,107 @@
+"""Everything that talks back to Slack: ``response_url`` replies and ``chat.postMessage``, with
+bounded retries (429 after its ``Retry-After``, 5xx and dropped connections with backoff) and a
+warning for whatever is finally dropped. Used by both transports."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Optional
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.webhook import WebhookClient
+
+log = logging.getLogger(__name__)
+
+
+class RateLimitRetry(RetryHandler):
+    """Retries 429, after the ``Retry-After`` Slack asked for (at most ``max_wait`` seconds)."""
+
+    def __init__(self, max_retry_count: int, max_wait: float) -> None:
+        super().__init__(max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: Optional[HttpResponse] = None,
+                   error: Optional[Exception] = None) -> bool:
+        return response is not None and response.status_code == 429
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest, response: Optional[HttpResponse] = None,
+                                 error: Optional[Exception] = None) -> None:
+        state.next_attempt_requested = True
+        time.sleep(min(self.max_wait, retry_after(response.headers if response else {})) + random.random() / 4)
+        state.increment_current_attempt()
+
+
+class ServerErrorRetry(RetryHandler):
+    """Retries any 5xx answer, with exponential backoff."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: Optional[HttpResponse] = None,
+                   error: Optional[Exception] = None) -> bool:
+        return response is not None and 500 <= response.status_code < 600
+
+
+def retry_after(headers: dict) -> float:
+    """Seconds a ``Retry-After`` header asks for (1 when absent or not a number of seconds)."""
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            text = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(0.0, float(str(text).strip()))
+            except ValueError:
+                return 1.0
+    return 1.0
+
+
+def retry_handlers(attempts: int, max_retry_after: float) -> list[RetryHandler]:
+    retries = attempts - 1
+    return [
+        RateLimitRetry(retries, max_retry_after),
+        ServerErrorRetry(retries),
+        ConnectionErrorRetryHandler(retries, error_types=[URLError, ConnectionResetError, ConnectionRefusedError]),
+    ]
+
+
+class Delivery:
+    """Sends messages to Slack; never raises, returns whether the message arrived."""
+
+    def __init__(self, client: WebClient, attempts: int = 4, max_retry_after: float = 30.0, timeout: float = 15.0) -> None:
+        self.client = client
+        self.attempts = attempts
+        self.timeout = timeout
+        self._handlers = retry_handlers(attempts, max_retry_after)
+        client.retry_handlers = self._handlers
+        client.timeout = int(timeout)
+
+    def respond(self, response_url: str, message: dict) -> bool:
+        """Answer a slash command at its ``response_url``."""
+        webhook = WebhookClient(url=response_url, timeout=int(self.timeout), retry_handlers=self._handlers)
+        try:
+            response = webhook.send_dict(message)
+        except Exception as exc:
+            log.warning("dropped an answer: its response_url failed (%s)", type(exc).__name__)
+            return False
+        if response.status_code != 200:
+            log.warning("dropped an answer: its response_url answered %d, after up to %d tries", response.status_code, self.attempts)
+            return False
+        return True
+
+    def post(self, channel: str, message: dict, thread_ts: str | None = None) -> bool:
+        """Post into a channel or DM (in a thread when ``thread_ts`` is given)."""
+        try:
+            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            log.warning("dropped an answer to %s: chat.postMessage failed (%s, HTTP %s), after up to %d tries",
+                        channel, error or "no error code", exc.response.status_code, self.attempts)
+            return False
+        except Exception as exc:
+            log.warning("dropped an answer to %s: chat.postMessage failed (%s)", channel, type(exc).__name__)
+            return False
+        return True
