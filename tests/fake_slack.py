@@ -1,11 +1,12 @@
-"""A local stand-in for Slack: the Web API (``/api/<method>``) and ``response_url`` endpoints, recording calls."""
+"""A local stand-in for Slack: the Web API (``/api/<method>``) and ``response_url`` endpoints, recording
+calls. A path can be scripted to answer slowly, with errors, or with ``Retry-After``."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -16,6 +17,17 @@ BOT_USER_ID = "UBOT0001"
 class Call:
     path: str
     body: dict
+    at: float = 0.0  # time.monotonic() when it arrived
+
+
+@dataclass
+class Reply:
+    """How the fake answers one call: HTTP status, extra headers, a JSON body and a delay first."""
+
+    status: int = 200
+    body: dict | None = None
+    headers: dict = field(default_factory=dict)
+    delay: float = 0.0
 
 
 class FakeSlack:
@@ -24,6 +36,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self._changed = threading.Condition()
+        self._scripts: dict[str, list[Reply]] = {}
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,16 +49,24 @@ class FakeSlack:
                     body = json.loads(raw or "{}")
                 else:
                     body = {k: v[0] for k, v in parse_qs(raw).items()}
-                fake._record(Call(self.path, body))
-                reply = fake._reply(self.path)
-                data = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                fake._record(Call(self.path, body, time.monotonic()))
+                reply = fake._next_reply(self.path)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                data = json.dumps(reply.body if reply.body is not None else fake._default_body(self.path)).encode()
+                try:
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the bot gave up waiting
+                    pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
         self.port = self._server.server_address[1]
 
     @property
@@ -55,7 +76,20 @@ class FakeSlack:
     def response_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/respond/{name}"
 
-    def _reply(self, path: str) -> dict:
+    def script(self, prefix: str, *replies: Reply) -> None:
+        """Answer calls whose path starts with ``prefix`` with ``replies`` in turn, the last one for ever after."""
+        with self._changed:
+            self._scripts[prefix] = list(replies)
+
+    def _next_reply(self, path: str) -> Reply:
+        with self._changed:
+            matches = [p for p in self._scripts if path.startswith(p)]
+            if not matches:
+                return Reply()
+            replies = self._scripts[max(matches, key=len)]
+            return replies.pop(0) if len(replies) > 1 else replies[0]
+
+    def _default_body(self, path: str) -> dict:
         if path == "/api/auth.test":
             return {"ok": True, "user_id": BOT_USER_ID, "bot_id": "BBOT0001", "team_id": "T0001", "user": "newsbot"}
         if path == "/api/chat.postMessage":

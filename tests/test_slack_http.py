@@ -5,42 +5,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import BOT_TOKEN, NEWSBOT, SEEDS, SIGNING_SECRET, event_body, sign, slash_command_body
 from fake_slack import BOT_USER_ID, FakeSlack
+from http_client import free_port, get, post, start_bot
 
 from bot.render import APOLOGY
-from bot.server import HttpBot
-from bot.settings import Settings
 from index import Engine
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def post(port: int, body: str, headers: dict[str, str], timeout: float = 10.0) -> tuple[int, str]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(), headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-def get(port: int, path: str) -> tuple[int, dict]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
-        return response.status, json.loads(response.read())
 
 
 def section_texts(message: dict) -> list[str]:
@@ -222,16 +197,6 @@ class SlowEngine(Engine):
 class BrokenEngine(Engine):
     def ask(self, question: str, top_k: int = 3):
         raise RuntimeError("disk on fire")
-
-
-def start_bot(engine: Engine, slack: FakeSlack) -> HttpBot:
-    settings = Settings(
-        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, PORT=0,
-        host="127.0.0.1", slack_api_url=slack.api_url,
-    )
-    bot = HttpBot(settings, engine)
-    threading.Thread(target=bot.run, daemon=True).start()
-    return bot
 
 
 def test_twenty_slow_commands_at_once_are_all_acked_in_time_and_all_answered(slack, seed_index_dir):
