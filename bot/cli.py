@@ -204,6 +204,8 @@ def serve(mode: str) -> None:
     except SettingsError as exc:
         raise StartError(str(exc)) from None
     logging.getLogger().setLevel(settings.log_level)
+    # slack_sdk logs each retry at INFO with the URL it calls, and a response_url is a credential.
+    logging.getLogger("slack_sdk").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     engine = _engine(settings, verify_content=settings.verify_index)
     _open(engine)
     try:

@@ -19,7 +19,7 @@ from waitress.server import create_server
 from bot.answering import AnswerQueue
 from bot.app import create_app
 from bot.dedupe import EventLedger
-from bot.delivery import Delivery
+from bot.delivery import Delivery, retry_handlers
 from bot.replies import Replier
 from bot.settings import Settings
 from bot.verification import SignedRequestsOnly, plain_response
@@ -27,14 +27,18 @@ from index import Engine
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+_QUIET = logging.getLogger("bot.server.token_check")  # the check's own failures become one start error
+_QUIET.propagate = False
+_QUIET.addHandler(logging.NullHandler())
 
 
 class StartError(Exception):
     """The bot cannot start; the message names the setting or path, on one line."""
 
 
-def check_slack(client: WebClient) -> dict:
+def check_slack(token: str | None, api_url: str) -> dict:
     """``auth.test`` with the bot token: the token is valid and Slack is reachable, or :class:`StartError`."""
+    client = WebClient(token=token, base_url=api_url, retry_handlers=retry_handlers(3, 5.0), logger=_QUIET, timeout=10)
     try:
         return client.auth_test().data  # type: ignore[return-value]
     except SlackApiError as exc:
@@ -56,7 +60,7 @@ class Bot:
             attempts=settings.delivery_attempts,
             max_retry_after=settings.max_retry_after,
         )
-        self.identity = check_slack(self.delivery.client)
+        self.identity = check_slack(token, settings.slack_api_url)
         self.answers = AnswerQueue(settings.answer_workers, settings.queue_size)
         replier = Replier(engine, settings.top_k, settings.command)
         self.app = create_app(settings, replier, self.answers, self.delivery, EventLedger(), verify_requests)

@@ -80,11 +80,15 @@ def test_empty_question_is_a_clear_error(index_env, tmp_path):
         ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
         ({"SLACK_APP_TOKEN": "xapp-1-A-1-x"}, "SLACK_BOT_TOKEN"),
         ({"PORT": "http"}, "PORT"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "   "}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_APP_TOKEN": "", "SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
     ],
 )
 def test_bad_settings_stop_the_start_with_one_line_naming_them(env, name, tmp_path):
     result = run("serve", env=env, cwd=tmp_path)
-    assert result.returncode != 0
+    assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and name in lines[0] and "Traceback" not in result.stderr
 
@@ -130,3 +134,39 @@ def test_eval_on_seed_questions_reports_no_answer_accuracy(index_env, tmp_path):
     result = run("eval", str(questions), env=index_env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "hit@1  1.000" in result.stdout and "no_answer_accuracy  1.000" in result.stdout
+
+
+@pytest.mark.parametrize("content, where", [
+    ('{"question": "a", "gold": []}\n{broken\n', ":2: not JSON"),
+    ('["a list"]\n', ":1: not a JSON object"),
+    ('{"gold": []}\n', ':1: no "question" string'),
+    ('{"question": "a", "gold": "x"}\n', ':1: "gold" is not a list of strings'),
+])
+def test_a_malformed_eval_file_is_one_line_naming_file_and_line(index_env, tmp_path, content, where):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(content, encoding="utf-8")
+    result = run("eval", str(questions), env=index_env, cwd=tmp_path)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1 and f"q.jsonl{where}" in lines[0]
+
+
+def test_an_empty_or_unreadable_corpus_is_an_error_and_the_old_index_stays(tmp_path):
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "ok.txt").write_text("【新华社】5月1日电 长江大桥今天正式通车。2024年5月1日", encoding="utf-8")
+    assert run("index", "build", "--corpus", str(news), "--index", str(tmp_path / "i"), cwd=tmp_path).returncode == 0
+    (news / "ok.txt").unlink()
+    empty = run("index", "build", "--corpus", str(news), "--index", str(tmp_path / "i"), cwd=tmp_path)
+    assert empty.returncode == 2 and "no news files" in empty.stderr and "still in use" in empty.stderr
+    (news / "broken.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
+    unreadable = run("index", "build", "--corpus", str(news), "--index", str(tmp_path / "i"), cwd=tmp_path)
+    assert unreadable.returncode == 2 and "none of the 1 news file(s)" in unreadable.stderr
+    info = run("index", "info", "--corpus", str(news), "--index", str(tmp_path / "i"), cwd=tmp_path)
+    assert "stale" in info.stdout  # the old index is still there, just not of this corpus
+
+
+def test_an_index_path_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path / "index-file").write_text("x", encoding="utf-8")
+    result = run("ask", "通义", "--corpus", str(SEEDS), "--index", str(tmp_path / "index-file"), cwd=tmp_path)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1 and "index-file" in lines[0]

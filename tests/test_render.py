@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.render import MAX_BLOCKS, SECTION_TEXT_LIMIT, answer_message, match_spans, text_answer
 from index import Answer, Citation, Hit
@@ -63,3 +68,51 @@ def test_citation_names_the_other_documents_that_carry_the_passage():
     line = answer_message(answer(repeated))["blocks"][3]["elements"][0]["text"]
     assert line.endswith("¶3 · also in 央视, 人民网, 澎湃 &lt;新闻&gt; +1")
     assert "also in" not in answer_message(answer(hit("粮食", [])))["blocks"][3]["elements"][0]["text"]
+
+
+HOSTILE_URLS = ["!channel", "!here", "<!channel>", "@U0BOSS", "#C0SECRET", "!subteam^S0ADMINS", "javascript:alert(1)",
+                "data:text/html,x", "ftp://files.test/a", "https://", "http://ok.test/a b", "https://x.test/\n<!here>"]
+
+
+def mentions_or_links(mrkdwn: str) -> list[str]:
+    """Everything Slack would read as a control sequence: ``<...>`` spans."""
+    return re.findall(r"<[^>]*>", mrkdwn)
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_a_url_that_is_not_an_http_link_is_never_a_link_or_mention(url):
+    message = answer_message(answer(hit("正文", [], url=url)))
+    context = message["blocks"][3]["elements"][0]["text"]
+    assert mentions_or_links(context) == []
+    assert "\n" not in text_answer(answer(hit("正文", [], url=url))).split("   — ")[1].split("(score")[0]
+
+
+@pytest.mark.parametrize("field", ["title", "source", "heading", "doc_id"])
+@pytest.mark.parametrize("value", ["<!channel>", "<@U0BOSS>", "<#C0SECRET|x>", "<!subteam^S1|admins>", "<https://evil.test|ok>"])
+def test_control_sequences_in_news_fields_are_escaped(field, value):
+    base = hit("正文", [])
+    message = answer_message(answer(replace(base, citation=replace(base.citation, **{field: value}))))
+    assert mentions_or_links(message["blocks"][3]["elements"][0]["text"]) == []
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.text(max_size=3000),
+    title=st.none() | st.text(max_size=10_000),
+    source=st.none() | st.text(max_size=10_000),
+    heading=st.none() | st.text(max_size=5_000),
+    url=st.none() | st.text(max_size=5_000) | st.text(max_size=3000).map(lambda s: "https://x.test/" + s),
+    question=st.text(min_size=1, max_size=500),
+    also_in=st.lists(st.fixed_dictionaries({"doc_id": st.text(max_size=500), "source": st.none() | st.text(max_size=500)}), max_size=6),
+)
+def test_any_citation_renders_within_slack_limits_and_without_control_sequences(text, title, source, heading, url, question, also_in):
+    citation = Citation(doc_id="d", title=title, source=source, date="2024-05-01", paragraph=1, path="p", url=url,
+                        heading=heading, also_in=also_in)
+    message = answer_message(Answer(question=question, answered=True, hits=[Hit(rank=1, score=1.0, text=text, citation=citation)]))
+    assert len(message["blocks"]) <= MAX_BLOCKS
+    for block in message["blocks"]:
+        for element in [block.get("text")] + block.get("elements", []):
+            if element:
+                assert len(element["text"]) <= SECTION_TEXT_LIMIT
+                links = mentions_or_links(element["text"])
+                assert all(link.startswith(("<http://", "<https://")) for link in links), links

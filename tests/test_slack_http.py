@@ -182,7 +182,8 @@ def test_sigterm_stops_the_server_cleanly(server):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
     output = process.stdout.read()
-    assert "Traceback" not in output
+    assert "Traceback" not in output and "newsbot stopped" in output
+    assert "will be unused" not in output and BOT_TOKEN not in output and SIGNING_SECRET not in output
 
 
 # --- in-process: the same server with an engine made slow or broken on purpose ----------------

@@ -1,0 +1,49 @@
+"""`newsbot serve` that cannot start says why in one line naming the setting, and exits 2."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from conftest import BOT_TOKEN, SEEDS, SIGNING_SECRET
+from fake_slack import FakeSlack, Reply
+from http_client import free_port
+from test_cli import run
+
+
+@pytest.fixture
+def http_env(seed_index_dir):
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "NEWSBOT_HOST": "127.0.0.1",
+        "NEWSBOT_CORPUS": str(SEEDS), "NEWSBOT_INDEX": str(seed_index_dir), "PORT": str(free_port()),
+    }
+
+
+def one_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
+def test_a_token_slack_refuses_is_one_line(http_env, tmp_path, error):
+    with FakeSlack() as slack:
+        slack.script("/api/auth.test", Reply(body={"ok": False, "error": error}))
+        line = one_line(run("serve", "--mode", "http", env=http_env | {"NEWSBOT_SLACK_API_URL": slack.api_url}, cwd=tmp_path))
+    assert "SLACK_BOT_TOKEN" in line and error in line
+
+
+def test_slack_out_of_reach_is_one_line(http_env, tmp_path):
+    api = f"http://127.0.0.1:{free_port()}/api/"
+    line = one_line(run("serve", "--mode", "http", env=http_env | {"NEWSBOT_SLACK_API_URL": api}, cwd=tmp_path))
+    assert "cannot reach Slack" in line and "NEWSBOT_SLACK_API_URL" in line
+
+
+def test_a_port_in_use_is_one_line(http_env, tmp_path):
+    with FakeSlack() as slack, socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = http_env | {"NEWSBOT_SLACK_API_URL": slack.api_url, "PORT": str(taken.getsockname()[1])}
+        line = one_line(run("serve", "--mode", "http", env=env, cwd=tmp_path))
+    assert "cannot listen" in line and "PORT" in line
