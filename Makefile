@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test index quality bench docker-smoke clean
+.PHONY: run test index quality bench stress docker-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ quality: $(STAMP) ## answer quality per mechanism on ../shared question sets →
 bench: $(STAMP) ## speed and memory at 10k/100k/1M paragraphs against rank-bm25 and bm25s (ARGS="--sizes 10000 --json out.json")
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/bench.py $(ARGS)
+
+stress: $(STAMP) ## the server under a burst, a steady stream and slow Slack → docs/stress.md (ARGS="--seconds 10")
+	$(BIN)/python bench/stress.py $(ARGS)
 
 docker-smoke: ## build the image, run it, send it a signed slash command (as root, with podman)
 	bash tools/docker-smoke.sh

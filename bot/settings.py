@@ -34,8 +34,8 @@ class Settings(BaseSettings):
     top_k: int = Field(3, ge=1, le=10)
     response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
     workers: int = Field(32, ge=1, le=256)  # HTTP threads: they only verify and ack
-    answer_workers: int = Field(16, ge=1, le=256)  # threads that search and deliver answers
-    queue_size: int = Field(256, ge=1, le=100_000)  # answers waiting for a thread; beyond, "busy"
+    answer_workers: int = Field(64, ge=1, le=512)  # threads that search and deliver answers (mostly waiting on Slack)
+    queue_size: int = Field(512, ge=1, le=100_000)  # answers waiting for a thread; beyond, "busy"
     max_body_bytes: int = Field(1 << 20, ge=1024, le=64 << 20)  # larger HTTP requests get 413
     delivery_attempts: int = Field(4, ge=1, le=10)  # tries per answer on 429 / 5xx / network errors
     max_retry_after: float = Field(30.0, ge=0, le=600)  # longest Retry-After honoured, in seconds

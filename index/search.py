@@ -11,7 +11,7 @@ from index.analysis import Analyzer, has_cjk
 from index.bm25 import BM25Params, Postings, Scorer
 from index.query import Concept, Query, QueryBuilder, QueryOptions
 from index.store import IndexFormatError, PassageFile, StringTable, TermMap, check_files, check_offsets, load_array, read_manifest
-from index.text import longest_shared_run, normalize
+from index.text import clean, longest_shared_run, normalize
 
 MAX_QUESTION_CHARS = 500
 
@@ -66,8 +66,9 @@ class Answer:
 
 
 def check_question(question: str) -> str:
-    """The question, stripped; empty or over-long questions raise :class:`QuestionError`."""
-    question = " ".join(question.split())
+    """The question, cleaned (no lone surrogates or control characters) and stripped; empty or
+    over-long questions raise :class:`QuestionError`."""
+    question = " ".join(clean(question).split())
     if not question:
         raise QuestionError("Ask a question about the news, for example: who leads Tongyi now?")
     if len(question) > MAX_QUESTION_CHARS:
