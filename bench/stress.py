@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,9 +33,9 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import BOT_TOKEN, SEEDS, SIGNING_SECRET, sign, slash_command_body  # noqa: E402
+from conftest import SEEDS, sign, slash_command_body  # noqa: E402
 from fake_slack import FakeSlack, Reply  # noqa: E402
-from http_client import free_port  # noqa: E402
+from http_client import start_server  # noqa: E402
 
 from index import Engine  # noqa: E402
 
@@ -90,34 +88,14 @@ class MemoryWatch(threading.Thread):
                 return
 
 
-def start_server(slack: FakeSlack, index_dir: Path, workers: int) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "SLACK_"))} | {
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "PORT": str(port),
-        "NEWSBOT_HOST": "127.0.0.1", "NEWSBOT_SLACK_API_URL": slack.api_url, "NEWSBOT_CORPUS": str(SEEDS),
-        "NEWSBOT_INDEX": str(index_dir), "NEWSBOT_ANSWER_WORKERS": str(workers), "NEWSBOT_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen([str(Path(sys.executable).with_name("newsbot")), "serve", "--mode", "http"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return process, port
-        except OSError:
-            time.sleep(0.2)
-        if process.poll() is not None:
-            sys.exit(f"the server did not start: {process.stderr.read()}")
-    process.kill()
-    sys.exit("the server did not start within 60 s")
-
-
 def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="newsbot-stress-") as scratch, FakeSlack() as slack:
         Engine(SEEDS, Path(scratch) / "index").build()
         slack.script("/respond/slow-", Reply(delay=args.slow_seconds))
-        process, port = start_server(slack, Path(scratch) / "index", args.answer_workers)
+        process, port = start_server(slack, Path(scratch) / "index", Path(scratch),
+                                     NEWSBOT_ANSWER_WORKERS=str(args.answer_workers), NEWSBOT_LOG_LEVEL="WARNING")
+        log_lines: list[str] = []  # read as it comes, so a full pipe never blocks the server
+        threading.Thread(target=lambda: log_lines.extend(process.stdout), daemon=True).start()
         watch = MemoryWatch(process.pid)
         watch.start()
         time.sleep(1.0)
@@ -148,6 +126,7 @@ def run(args: argparse.Namespace) -> dict:
             "settings": {"answer_workers": args.answer_workers, "burst": args.burst, "slow": args.slow,
                          "rate": args.rate, "seconds": args.seconds, "slow_seconds": args.slow_seconds},
             "exit_code": process.returncode,
+            "warnings": [line.rstrip() for line in log_lines if " WARNING " in line or " ERROR " in line][:20],
         }
 
 

@@ -26,7 +26,7 @@ from index.text import clean
 
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
-MAX_FILE_BYTES = 64 << 20  # a .txt or .md article
+MAX_FILE_BYTES = 16 << 20  # a .txt or .md article
 MAX_LINE_BYTES = 16 << 20  # one JSON Lines record
 MAX_FIELD_CHARS = {"id": 300, "title": 300, "source": 100, "date": 100, "url": 2048}
 # Legacy Chinese encodings worth trying when a file is not UTF-8.

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 import threading
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
-from conftest import BOT_TOKEN, SIGNING_SECRET
+from conftest import BOT_TOKEN, NEWSBOT, SEEDS, SIGNING_SECRET
 from fake_slack import FakeSlack
 
 from bot.server import HttpBot
@@ -51,3 +55,28 @@ def start_bot(engine: Engine, slack: FakeSlack, **settings) -> HttpBot:
     )
     threading.Thread(target=bot.run, daemon=True).start()
     return bot
+
+
+def start_server(slack: FakeSlack, index_dir: Path, cwd: Path | None = None, **env: str) -> tuple[subprocess.Popen, int]:
+    """``newsbot serve --mode http`` as its own process, as it runs in production, once /healthz is 200.
+
+    Its output (stdout and stderr together) is on ``process.stdout``; ``env`` adds variables."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "SLACK_"))} | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "PORT": str(port),
+        "NEWSBOT_HOST": "127.0.0.1", "NEWSBOT_SLACK_API_URL": slack.api_url, "NEWSBOT_CORPUS": str(SEEDS),
+        "NEWSBOT_INDEX": str(index_dir),
+    } | env
+    process = subprocess.Popen([NEWSBOT, "serve", "--mode", "http"], env=environment, cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if get(port, "/healthz")[0] == 200:
+                return process, port
+        except OSError:
+            time.sleep(0.2)
+        if process.poll() is not None:
+            raise RuntimeError(f"the bot did not start: {process.stdout.read()}")
+    process.kill()
+    raise RuntimeError("the bot did not start within 60 s")

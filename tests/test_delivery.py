@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import BOT_TOKEN, NEWSBOT, SEEDS, SIGNING_SECRET, event_body, sign, slash_command_body
+from conftest import SEEDS, event_body, sign, slash_command_body
 from fake_slack import FakeSlack, Reply
-from http_client import free_port, get, post, start_bot
+from http_client import get, post, start_bot, start_server
 
 from bot.app import BUSY
 from index import Engine
@@ -148,22 +146,8 @@ def test_healthz_is_503_while_stopping(slack, engine):
 
 def test_repeated_sigterm_drains_within_the_limit_and_exits_0(slack, seed_index_dir, tmp_path):
     slack.script("/respond/drain-", Reply(delay=30.0))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "SLACK_"))} | {
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "PORT": str(port),
-        "NEWSBOT_HOST": "127.0.0.1", "NEWSBOT_SLACK_API_URL": slack.api_url, "NEWSBOT_CORPUS": str(SEEDS),
-        "NEWSBOT_INDEX": str(seed_index_dir), "NEWSBOT_DRAIN_SECONDS": "2",
-    }
-    process = subprocess.Popen([NEWSBOT, "serve", "--mode", "http"], env=env, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process, port = start_server(slack, seed_index_dir, tmp_path, NEWSBOT_DRAIN_SECONDS="2")
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if get(port, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
         with ThreadPoolExecutor(10) as pool:
             assert list(pool.map(lambda i: command(port, slack, f"drain-{i}")[0], range(10))) == [200] * 10
         slack.wait_for("/respond/drain-", count=10, timeout=10)

@@ -3,13 +3,10 @@ an intact old index keeps answering when a new one cannot be written."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 
 import numpy as np
 import pytest
-from conftest import NEWSBOT, SEEDS
 
 import index.engine
 from index import Engine, IndexUnavailable

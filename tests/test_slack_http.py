@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import BOT_TOKEN, NEWSBOT, SEEDS, SIGNING_SECRET, event_body, sign, slash_command_body
+from conftest import BOT_TOKEN, SEEDS, SIGNING_SECRET, event_body, sign, slash_command_body
 from fake_slack import BOT_USER_ID, FakeSlack
-from http_client import free_port, get, post, start_bot
+from http_client import get, post, start_bot, start_server
 
 from bot.render import APOLOGY
 from index import Engine
@@ -35,33 +33,7 @@ def slack():
 @pytest.fixture(scope="module")
 def server(slack, seed_index_dir, tmp_path_factory):
     """``newsbot serve`` in HTTP mode as its own process, as it runs in production."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "SLACK_"))}
-    env |= {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "PORT": str(port),
-        "NEWSBOT_HOST": "127.0.0.1",
-        "NEWSBOT_SLACK_API_URL": slack.api_url,
-        "NEWSBOT_CORPUS": str(SEEDS),
-        "NEWSBOT_INDEX": str(seed_index_dir),
-    }
-    cwd = tmp_path_factory.mktemp("serve")
-    process = subprocess.Popen(
-        [NEWSBOT, "serve", "--mode", "http"],
-        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if get(port, "/healthz")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-        assert process.poll() is None, process.stdout.read()
-    else:
-        process.kill()
-        pytest.fail("the bot did not start within 60 s")
+    process, port = start_server(slack, seed_index_dir, tmp_path_factory.mktemp("serve"))
     yield process, port
     if process.poll() is None:
         process.kill()
