@@ -12,7 +12,7 @@ from collections.abc import Callable
 from slack_bolt import App, BoltResponse
 
 from bot.answering import AnswerQueue
-from bot.dedupe import EventLedger
+from bot.dedupe import SeenRecently
 from bot.delivery import Delivery
 from bot.replies import Replier
 from bot.settings import Settings
@@ -36,7 +36,7 @@ def create_app(
     replier: Replier,
     answers: AnswerQueue,
     delivery: Delivery,
-    events: EventLedger,
+    events: SeenRecently,
     verify_requests: bool,
 ) -> App:
     """A bolt app that queues each question on ``answers`` and replies through ``delivery``.

@@ -1,5 +1,6 @@
-"""Each Slack event answered once: Slack re-sends an event it thinks was missed (HTTP retries,
-Socket Mode ``retry_attempt``), and a retry of an event already taken is acked and skipped."""
+"""Acting once on what Slack sends once: Slack re-sends an event it thinks was missed (HTTP
+retries, Socket Mode ``retry_attempt``), and anyone who captured a signed request could send it
+again within its five minutes. A key seen recently is claimed only the first time."""
 
 from __future__ import annotations
 
@@ -8,22 +9,22 @@ import threading
 from cachetools import TTLCache
 
 
-class EventLedger:
-    """Event ids taken recently, bounded in number and age (Slack retries within minutes)."""
+class SeenRecently:
+    """Keys (event ids, request signatures) claimed recently, bounded in number and age."""
 
     def __init__(self, ttl_seconds: float = 3600, capacity: int = 100_000) -> None:
         self._seen: TTLCache[str, bool] = TTLCache(maxsize=capacity, ttl=ttl_seconds)
         self._lock = threading.Lock()
 
-    def claim(self, event_id: str) -> bool:
-        """True the first time ``event_id`` is claimed; False for every retry of it."""
+    def claim(self, key: str) -> bool:
+        """True the first time ``key`` is claimed; False while it is remembered."""
         with self._lock:
-            if event_id in self._seen:
+            if key in self._seen:
                 return False
-            self._seen[event_id] = True
+            self._seen[key] = True
             return True
 
-    def release(self, event_id: str) -> None:
-        """Forget a claim that could not be acted on, so Slack's retry is taken."""
+    def release(self, key: str) -> None:
+        """Forget a claim that could not be acted on, so that a retry is taken."""
         with self._lock:
-            self._seen.pop(event_id, None)
+            self._seen.pop(key, None)

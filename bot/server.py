@@ -18,7 +18,7 @@ from waitress.server import create_server
 
 from bot.answering import AnswerQueue
 from bot.app import create_app
-from bot.dedupe import EventLedger
+from bot.dedupe import SeenRecently
 from bot.delivery import Delivery, retry_handlers
 from bot.replies import Replier
 from bot.settings import Settings
@@ -63,7 +63,7 @@ class Bot:
         self.identity = check_slack(token, settings.slack_api_url)
         self.answers = AnswerQueue(settings.answer_workers, settings.queue_size)
         replier = Replier(engine, settings.top_k, settings.command)
-        self.app = create_app(settings, replier, self.answers, self.delivery, EventLedger(), verify_requests)
+        self.app = create_app(settings, replier, self.answers, self.delivery, SeenRecently(), verify_requests)
         self.settings = settings
 
     def drain(self) -> None:

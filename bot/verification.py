@@ -3,7 +3,8 @@
 Every ``POST`` is read (up to a size limit) and its ``X-Slack-Signature`` checked against the
 signing secret and a timestamp within five minutes, before bolt or anything else looks at the body.
 An unsigned, forged, stale or garbled request gets 401 (or 400/413) and nothing of its body is
-used or logged."""
+used or logged. A signed request sent again (the same signature within its five minutes) is a
+replay: it is acked and ignored."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
+
+from bot.dedupe import SeenRecently
 
 log = logging.getLogger(__name__)
 MAX_CLOCK_SKEW = 5 * 60  # seconds: Slack's own rule against replays
@@ -76,6 +79,7 @@ class SignedRequestsOnly:
         self._secret = signing_secret.encode()
         self.max_body_bytes = max_body_bytes
         self.clock = clock
+        self._signatures = SeenRecently(ttl_seconds=2 * MAX_CLOCK_SKEW)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         try:
@@ -92,13 +96,23 @@ class SignedRequestsOnly:
         if reason is not None:
             log.info("rejected a request: %s", reason)
             return plain_response(start_response, "401 Unauthorized", "invalid request signature")
+        signature = environ["HTTP_X_SLACK_SIGNATURE"]
+        if not self._signatures.claim(signature):
+            log.info("ignored a replayed request")
+            return plain_response(start_response, "200 OK", "")
         content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip()
         if not well_formed(body, content_type):
             log.info("rejected a signed request: its body is not a Slack payload")
             return plain_response(start_response, "400 Bad Request", "body is not a Slack payload")
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
-        return self.app(environ, start_response)
+
+        def start_unless_refused(status: str, headers: list, exc_info=None):
+            if not status.startswith("2"):  # not taken (busy, say): Slack's retry of it must be
+                self._signatures.release(signature)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start_unless_refused)
 
     def rejection(self, body: bytes, timestamp: str | None, signature: str | None) -> str | None:
         """Why a request is not Slack's, or None when it is."""

@@ -162,3 +162,21 @@ def test_repeated_sigterm_drains_within_the_limit_and_exits_0(slack, seed_index_
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_an_event_refused_as_busy_is_taken_when_slack_resends_it_unchanged(slack, engine):
+    slack.script("/respond/hold-", Reply(delay=2.0))
+    bot = start_bot(engine, slack, answer_workers=1, queue_size=1)
+    body = event_body({"type": "app_mention", "user": "U0001", "text": "<@UBOT0001> 通义", "ts": "1.1", "channel": "CSAME"})
+    headers = sign(body) | {"Content-Type": "application/json"}
+    try:
+        assert command(bot.port, slack, "hold-1")[0] == 200
+        time.sleep(0.3)
+        assert command(bot.port, slack, "hold-2")[0] == 200
+        assert post(bot.port, body, headers)[0] == 503
+        slack.wait_for("/respond/hold-", count=2, timeout=15)
+        time.sleep(0.5)
+        assert post(bot.port, body, headers)[0] == 200  # the same request again, signature and all
+        assert slack.wait_for("/api/chat.postMessage")[0].body["channel"] == "CSAME"
+    finally:
+        bot.close()

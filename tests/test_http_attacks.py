@@ -174,3 +174,26 @@ def test_signed_payloads_of_any_shape_never_crash_the_bot(bot, payload, as_form)
         headers = sign(body) | {"Content-Type": "application/json"}
     status, _ = post(bot.port, body, headers)
     assert status < 500
+
+
+def test_a_replayed_signed_request_is_acked_and_ignored(bot, slack):
+    body = slash_command_body("谁带领通义实验室?", slack.response_url("replayed"))
+    headers = sign(body)
+    assert post(bot.port, body, headers)[0] == 200
+    assert post(bot.port, body, headers)[0] == 200
+    assert post(bot.port, body, headers)[0] == 200
+    assert len(slack.wait_for("/respond/replayed")) == 1
+    time.sleep(0.5)
+    assert len(slack.calls_to("/respond/replayed")) == 1
+
+
+def test_a_chunked_signed_request_is_answered(bot, slack):
+    import http.client
+
+    body = slash_command_body("谁带领通义实验室?", slack.response_url("chunked")).encode()
+    connection = http.client.HTTPConnection("127.0.0.1", bot.port, timeout=5)
+    connection.request("POST", "/slack/events", body=iter([body[:50], body[50:]]), headers=sign(body.decode()),
+                       encode_chunked=True)
+    assert connection.getresponse().status == 200
+    connection.close()
+    assert slack.wait_for("/respond/chunked")
