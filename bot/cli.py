@@ -181,9 +181,13 @@ def evaluate_command(questions: Path, contexts: Path | None, distractors: tuple[
     if as_json:
         click.echo(json.dumps(result))
         return
+    by_lang = result.pop("by_lang", {})
     for key, value in result.items():
-        shown = "n/a" if value is None else (f"{value:,}" if isinstance(value, int) else f"{value:.3f}")
-        click.echo(f"{key:>20}  {shown}")
+        click.echo(f"{key:>20}  {_shown(value)}" + "".join(f"  {lang} {_shown(figures[key])}" for lang, figures in by_lang.items()))
+
+
+def _shown(value: float | int | None) -> str:
+    return "n/a" if value is None else (f"{value:,}" if isinstance(value, int) else f"{value:.3f}")
 
 
 @cli.command()

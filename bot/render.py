@@ -25,6 +25,7 @@ USAGE = (
     "I answer with the best-matching passages from the news, each with its source, date and paragraph."
 )
 NO_ANSWER = "Nothing in the news matches “{question}”. Try other words, or a name as it is written in the news."
+NO_ANSWER_IN_WINDOW = "Nothing in the news {window} matches “{question}”. Try a wider range, or none."
 APOLOGY = "Sorry, something went wrong while searching the news. Please try again in a moment."
 
 
@@ -66,8 +67,10 @@ def highlight(text: str, words: list[str], escape: Callable[[str], str], bold: C
     return "".join(out)
 
 
-def citation_line(hit: Hit, escape: Callable[[str], str], link: Callable[[str, str], str]) -> str:
-    """source · date · title › section · ¶n · also in …, with the title linked when the url is an
+def citation_line(hit: Hit, escape: Callable[[str], str], link: Callable[[str, str], str],
+                  emphasis: Callable[[str], str] = lambda s: s) -> str:
+    """date · source · title › section · ¶n · also in …, the date first (``emphasis`` on it), "earlier
+    news" before it when a present answer shows older news, and the title linked when the url is an
     http(s) link. Every field is shortened and escaped: news text never becomes markup."""
     c = hit.citation
     where = escape(truncate(c.title or c.doc_id, TITLE_CHARS if c.title else DOC_ID_CHARS))
@@ -77,8 +80,9 @@ def citation_line(hit: Hit, escape: Callable[[str], str], link: Callable[[str, s
     if c.heading:
         where = f"{where} › {escape(truncate(c.heading, HEADING_CHARS))}"
     parts = [
+        "earlier news" if hit.earlier else None,
+        emphasis(escape(truncate(c.date, 10))) if c.date else "undated",
         escape(truncate(c.source, SOURCE_CHARS)) if c.source else None,
-        escape(truncate(c.date, 10)) if c.date else None,
         where,
         f"¶{c.paragraph}",
         _also_in(c.also_in, escape),
@@ -115,9 +119,9 @@ def passage_blocks(hit: Hit) -> list[dict]:
 
 
 def _citation_mrkdwn(hit: Hit) -> str:
-    line = citation_line(hit, escape_mrkdwn, _mrkdwn_link)
+    line = citation_line(hit, escape_mrkdwn, _mrkdwn_link, _mrkdwn_bold)
     if len(line) > CONTEXT_TEXT_LIMIT:  # only a very long link can do this: show the citation without it
-        line = citation_line(hit, escape_mrkdwn, lambda url, label: label)
+        line = citation_line(hit, escape_mrkdwn, lambda url, label: label, _mrkdwn_bold)
     return truncate(line, CONTEXT_TEXT_LIMIT)
 
 
@@ -125,13 +129,25 @@ def message_blocks(text: str) -> list[dict]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT_LIMIT)}}]
 
 
+def no_answer_text(answer: Answer, question: str) -> str:
+    if answer.window:
+        return NO_ANSWER_IN_WINDOW.format(window=answer.window, question=question)
+    return NO_ANSWER.format(question=question)
+
+
+def header_text(answer: Answer, question: str) -> str:
+    """“Top 3 from the news for “…””, and for a question about the present, as of when."""
+    header = f"Top {len(answer.hits)} from the news for “{question}”"
+    return header + (f", as of {answer.as_of}" if answer.as_of else "")
+
+
 def answer_message(answer: Answer) -> dict:
     """A Slack message (``text`` fallback plus ``blocks``) for an answer."""
     question = escape_quoted(truncate(answer.question, 200))
     if not answer.answered:
-        text = NO_ANSWER.format(question=question)
+        text = no_answer_text(answer, question)
         return {"text": text, "blocks": message_blocks(text)}
-    header = f"Top {len(answer.hits)} from the news for “{question}”"
+    header = header_text(answer, question)
     blocks = message_blocks(f"*{header}*")
     for hit in answer.hits:
         blocks.append({"type": "divider"})
@@ -142,8 +158,8 @@ def answer_message(answer: Answer) -> dict:
 def text_answer(answer: Answer, bold: Callable[[str], str] = lambda s: s) -> str:
     """The same answer as plain text, for the console and the command line."""
     if not answer.answered:
-        return NO_ANSWER.format(question=answer.question)
-    lines = []
+        return no_answer_text(answer, answer.question)
+    lines = [header_text(answer, answer.question), ""] if answer.as_of else []
     for hit in answer.hits:
         body = highlight(hit.text, hit.matched, lambda s: s, bold).replace("\n", "\n   ")
         lines.append(f"{hit.rank}. {body}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -62,6 +63,13 @@ class Settings(BaseSettings):
     phrase_weight: float = Field(1.0, ge=0)
     min_coverage: float = Field(0.25, ge=0, le=1)
     min_corpus_coverage: float = Field(0.4, ge=0, le=1)
+    # Time.
+    time_filters: bool = True
+    named_date_boost: float = Field(2.0, ge=1)
+    recency: bool = True
+    recency_half_life_days: float = Field(365.0, gt=0)
+    recent_window_days: int = Field(365, ge=0)
+    now: date | None = None
 
     @field_validator("command")
     @classmethod
@@ -128,6 +136,12 @@ class Settings(BaseSettings):
             phrase_weight=self.phrase_weight,
             min_coverage=self.min_coverage,
             min_corpus_coverage=self.min_corpus_coverage,
+            time_filters=self.time_filters,
+            named_date_boost=self.named_date_boost,
+            recency=self.recency,
+            recency_half_life_days=self.recency_half_life_days,
+            recent_window_days=self.recent_window_days,
+            now=self.now,
         )
 
     def mode(self) -> Literal["socket", "http", "console"]:

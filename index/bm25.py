@@ -114,13 +114,17 @@ class Scorer:
         weights = idf * term_frequency_part(tf, p.doc_len[docs], p.avgdl, p.params)
         return docs, weights.astype(np.float32)
 
-    def top(self, query: WeightedTerms, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Passage numbers and scores of the ``k`` best passages, best first (ties: lower number first)."""
+    def top(self, query: WeightedTerms, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Passage numbers and scores of the ``k`` best passages, best first (ties: lower number first);
+        with ``allowed`` (a bool per passage), only among the passages it allows."""
         rows = []
         for group, boost in zip(query.groups, query.boosts):
             docs, weights = self.group_postings(group)
+            if allowed is not None:
+                keep = allowed[docs]
+                docs, weights = docs[keep], weights[keep]
             if len(docs) and boost:
-                bound = float(self.postings.max_weights[group[0]]) if len(group) == 1 else float(weights.max())
+                bound = float(self.postings.max_weights[group[0]]) if len(group) == 1 and allowed is None else float(weights.max())
                 rows.append(_Row(docs, weights, float(boost), bound * boost))
         if not rows or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)

@@ -21,6 +21,7 @@ from index.analysis import Analyzer, AnalyzerOptions
 from index.bm25 import BM25Params, okapi_idf, term_frequency_part
 from index.crosslingual import build_maps, pinyin_key, pinyin_syllables
 from index.documents import CorpusFile, read_corpus, scan_corpus
+from index.metadata import UNDATED, day_date, day_number
 from index.passages import PASSAGE_RULES_VERSION, Passage, PassageOptions, unique_passages
 from index.store import (
     FORMAT_VERSION,
@@ -330,6 +331,7 @@ def build_index(
         try:
             collector = _PostingsCollector()
             passages = RecordFileWriter(writer, "passages")
+            days = array("i")  # each passage's article date, as a day number
             repeats: dict[int, list[dict]] = {}
 
             def repeated(number: int, passage: Passage) -> None:
@@ -341,6 +343,7 @@ def build_index(
             for batch, segmented in _segment(stream, options, workers, report):
                 for passage in batch:
                     passages.append(citation_record(passage))
+                    days.append(day_number(passage.doc.date))
                     report.characters += len(passage.text)
                 collector.add(segmented)
                 report.passages += len(batch)
@@ -350,6 +353,9 @@ def build_index(
             if not report.passages:
                 raise EmptyCorpusError(_nothing_read(corpus, files, report))
             write_repeats(writer, repeats)
+            day_array = np.frombuffer(days, dtype=np.int32)
+            writer.save_array("passage_days", day_array)
+            dated = day_array[day_array != UNDATED]
             report.terms, avgdl = collector.write(writer, options.bm25, workers)
             manifest = {
                 **options.signature(),
@@ -359,6 +365,9 @@ def build_index(
                 "n_documents": report.documents,
                 "n_terms": report.terms,
                 "avgdl": avgdl,
+                "oldest_date": day_date(dated.min()).isoformat() if len(dated) else None,
+                "newest_date": day_date(dated.max()).isoformat() if len(dated) else None,
+                "undated_passages": int(len(day_array) - len(dated)),
                 "pinyin_syllables": sorted(pinyin_syllables()),
                 "skipped": [f"{name}: {reason}" for name, reason in report.skipped],
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

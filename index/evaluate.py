@@ -22,6 +22,7 @@ from pathlib import Path
 
 from index.build import IndexOptions
 from index.engine import Engine
+from index.metadata import parse_date
 from index.search import Answer, Hit, QuestionError, SearchOptions
 from index.text import normalize
 
@@ -33,6 +34,8 @@ class Case:
     question: str
     gold_texts: tuple[str, ...] = ()
     gold_doc: str | None = None
+    since: str | None = None  # a hit must also come from an article dated on or after this (YYYY-MM-DD)
+    lang: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -40,7 +43,9 @@ class Case:
 
     def is_hit(self, hit: Hit) -> bool:
         """The passage comes from the gold document (where it was repeated word for word counts
-        too), or holds a gold text."""
+        too), or holds a gold text; with ``since``, it is also from an article dated on or after it."""
+        if self.since is not None and not (hit.citation.date and hit.citation.date >= self.since):
+            return False
         if self.gold_doc is not None:
             return self.gold_doc in {hit.citation.doc_id, *(other["doc_id"] for other in hit.citation.also_in)}
         return any(gold in hit.text for gold in self.gold_texts)
@@ -73,13 +78,16 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
 def load_cases(path: Path, limit: int | None = None) -> list[Case]:
     cases = []
     for number, record in read_jsonl(path):
-        question, gold = record.get("question"), record.get("gold", [])
+        question, gold, since, lang = record.get("question"), record.get("gold", []), record.get("since"), record.get("lang")
         if not isinstance(question, str):
             raise CaseFileError(f'{path}:{number}: no "question" string')
+        if since is not None and (not isinstance(since, str) or parse_date(since) != since):
+            raise CaseFileError(f'{path}:{number}: "since" is not a date like 2025-01-31')
+        extra = {"since": since, "lang": lang if isinstance(lang, str) else None}
         if "context_id" in record:
-            cases.append(Case(question, gold_doc=str(record["context_id"])))
+            cases.append(Case(question, gold_doc=str(record["context_id"]), **extra))
         elif isinstance(gold, list) and all(isinstance(g, str) for g in gold):
-            cases.append(Case(question, gold_texts=tuple(normalize(g) for g in gold)))
+            cases.append(Case(question, gold_texts=tuple(normalize(g) for g in gold), **extra))
         else:
             raise CaseFileError(f'{path}:{number}: "gold" is not a list of strings')
         if limit and len(cases) >= limit:
@@ -95,27 +103,41 @@ def first_hit_rank(case: Case, answer: Answer) -> int | None:
 
 
 def score(cases: list[Case], ask: Callable[[str], Answer]) -> dict:
-    """Ask every question and summarise: ``n``, ``hit@1/3/5``, ``mrr@10``, ``no_answer_accuracy``, ``p50_ms``."""
-    ranks: list[int | None] = []
-    no_answer: list[bool] = []
-    latencies = []
+    """Ask every question and summarise: ``n``, ``hit@1/3/5``, ``mrr@10``, ``no_answer_accuracy``,
+    ``p50_ms``, and when the questions say their language, the same per language (``by_lang``)."""
+    results = []
     for case in cases:
         started = time.perf_counter()
         answer = ask(case.question)
-        latencies.append((time.perf_counter() - started) * 1000)
-        if case.answerable:
-            ranks.append(first_hit_rank(case, answer))
-        else:
-            no_answer.append(not answer.answered)
+        elapsed = (time.perf_counter() - started) * 1000
+        results.append(_Result(case, first_hit_rank(case, answer) if case.answerable else None, not answer.answered, elapsed))
+    figures = _figures(results)
+    languages = sorted({c.lang for c in cases if c.lang})
+    if languages:
+        figures["by_lang"] = {lang: _figures([r for r in results if r.case.lang == lang]) for lang in languages}
+    return figures
+
+
+@dataclass(frozen=True)
+class _Result:
+    case: Case
+    rank: int | None  # of the first right passage, for an answerable question
+    refused: bool
+    ms: float
+
+
+def _figures(results: list[_Result]) -> dict:
+    ranks = [r.rank for r in results if r.case.answerable]
+    no_answer = [r.refused for r in results if not r.case.answerable]
     answerable = len(ranks) or 1
     return {
-        "n": len(cases),
+        "n": len(results),
         "hit@1": sum(r is not None and r <= 1 for r in ranks) / answerable,
         "hit@3": sum(r is not None and r <= 3 for r in ranks) / answerable,
         "hit@5": sum(r is not None and r <= 5 for r in ranks) / answerable,
         "mrr@10": sum(1 / r for r in ranks if r is not None) / answerable,
         "no_answer_accuracy": sum(no_answer) / len(no_answer) if no_answer else None,
-        "p50_ms": statistics.median(latencies) if latencies else 0.0,
+        "p50_ms": statistics.median(r.ms for r in results) if results else 0.0,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import islice
 
 from index.text import normalize
@@ -27,6 +27,24 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _SENTENCE_END = re.compile(r"[。!?！？;；,，:：]$")
 _LEAD_CHARS = 80
 _MAX_TITLE_CHARS = 40
+
+
+UNDATED = -(2**31)  # the day number of a document with no date
+_EPOCH = date(1970, 1, 1)
+
+
+def day_number(iso: str | None) -> int:
+    """``YYYY-MM-DD`` as days since 1970-01-01 (what the index stores per passage), or UNDATED."""
+    if not iso:
+        return UNDATED
+    try:
+        return (date.fromisoformat(iso) - _EPOCH).days
+    except ValueError:
+        return UNDATED
+
+
+def day_date(number: int) -> date:
+    return _EPOCH + timedelta(days=int(number))
 
 
 @dataclass(frozen=True)

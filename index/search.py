@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from index.analysis import Analyzer, has_cjk
 from index.bm25 import BM25Params, Postings, Scorer
+from index.metadata import UNDATED, day_number
 from index.query import Concept, Query, QueryBuilder, QueryOptions
 from index.store import IndexFormatError, PassageFile, StringTable, TermMap, check_files, check_offsets, load_array, read_manifest
 from index.text import clean, longest_shared_run, normalize
+from index.when import TimeFilterError, TimeScope, read_time
 
 MAX_QUESTION_CHARS = 500
 
@@ -26,6 +29,13 @@ class SearchOptions:
     coordination: bool = True  # rerank the best passages by BM25 × share of the question they cover
     phrase_weight: float = 1.0  # ...and × (1 + this × share of the question found verbatim in one run)
     rerank_depth: int = 30
+    time_filters: bool = True  # since:/before: in a question filter the news; dates named in words favour it
+    named_date_boost: float = 2.0  # ...a passage dated within a date the question names counts this much more
+    recency: bool = True  # a question about the present prefers the newest passages that answer it
+    recency_half_life_days: float = 365.0  # ...a passage this much older than "now" counts half
+    recent_window_days: int = 365  # ...and the best passages of this last stretch are always considered
+    now: date | None = None  # "now" for relative dates and recency; None: the newest date in the news
+    earlier_after_days: int = 180  # in a present answer, hits this much older than the first are "earlier news"
 
 
 class QuestionError(ValueError):
@@ -53,6 +63,8 @@ class Hit:
     citation: Citation
     matched: list[str] = field(default_factory=list)
     bm25: float = 0.0  # the passage's BM25 score, exactly rank_bm25.BM25Okapi's for the same query terms
+    age_days: int | None = None  # days between the article's date and "now" (None: undated)
+    earlier: bool = False  # an answer about the present: this is older news than the first hit
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,8 @@ class Answer:
     question: str
     answered: bool
     hits: list[Hit]
+    as_of: str | None = None  # a question about the present: the date "now" stands for
+    window: str | None = None  # a question limited in time: "between 2024-01-01 and 2024-12-31" and the like
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,6 +106,7 @@ class OpenIndex:
         self.analyzer = analyzer
         self.vocabulary = StringTable.open(generation)
         self.passages = PassageFile(generation)
+        self.days = load_array(generation, "passage_days")
         self.postings = Postings(
             offsets=load_array(generation, "post_offsets"),
             docs=load_array(generation, "post_docs"),
@@ -128,6 +143,7 @@ class OpenIndex:
             "idf": (len(postings.idf), n_terms),
             "doc_len": (len(postings.doc_len), n_passages),
             "passages": (len(self.passages), n_passages),
+            "passage_days": (len(self.days), n_passages),
         }
         for name, (found, expected) in lengths.items():
             if found != expected:
@@ -135,26 +151,80 @@ class OpenIndex:
 
     def search(self, question: str, top_k: int = 3) -> Answer:
         question = check_question(question)
-        query = self.queries.build(question)
-        reranked = self.options.coordination or self.options.phrase_weight > 0
+        now = self.now()
+        try:
+            dated = self.manifest.get("newest_date") is not None  # with no dated news, "now" means nothing
+            text, scope = read_time(question, now, self.options.time_filters, self.options.time_filters and dated,
+                                    self.options.recency and dated)
+        except TimeFilterError as exc:
+            raise QuestionError(str(exc)) from None
+        none = Answer(question=question, answered=False, hits=[], window=scope.describe() if scope.explicit else None)
+        query = self.queries.build(text)
+        reranked = self.options.coordination or self.options.phrase_weight > 0 or scope.present
         depth = max(top_k, self.options.rerank_depth if reranked else top_k)
-        docs, scores = self.scorer.top(query.scoring, depth)
+        in_range = self._within(scope) if scope.bounded else None
+        docs, scores = self.scorer.top(query.scoring, depth, in_range if scope.explicit else None)
+        if scope.bounded and not scope.explicit:  # a date named in words: the news of then competes too
+            docs, scores = _merge(docs, scores, *self.scorer.top(query.scoring, depth, in_range))
+        if scope.present:  # the news of the last stretch competes even when older news outscores it
+            recent = self._within(TimeScope(since=now - timedelta(days=self.options.recent_window_days)))
+            docs, scores = _merge(docs, scores, *self.scorer.top(query.scoring, depth, recent))
         if not len(docs):
-            return Answer(question=question, answered=False, hits=[])
+            return none
         present = self._presence(query, docs)
         coverage = self.coverage(query.concepts, present, len(docs))
         ranking = scores * coverage if self.options.coordination else scores
         best = np.lexsort((docs, -ranking))[0]  # whether the news answers at all is judged on this one
         if coverage[best] < self.options.min_coverage or self.corpus_coverage(query.concepts) < self.options.min_corpus_coverage:
-            return Answer(question=question, answered=False, hits=[])
+            return none
         if self.options.phrase_weight > 0:
-            ranking = ranking * (1 + self.options.phrase_weight * self.phrase_share(question, docs))
+            ranking = ranking * (1 + self.options.phrase_weight * self.phrase_share(text, docs))
+        ages = self._ages(docs, now)
+        if scope.present:
+            ranking = ranking * self.recency(ages)
+        if in_range is not None and not scope.explicit:
+            ranking = ranking * np.where(in_range[docs], self.options.named_date_boost, 1.0)
         order = np.lexsort((docs, -ranking))[:top_k]
+        first_age = ages[order[0]]
         hits = [
-            self._hit(rank, int(docs[i]), float(ranking[i]), float(scores[i]), [t for t, found in present.items() if found[i]])
+            self._hit(rank, int(docs[i]), float(ranking[i]), float(scores[i]),
+                      [t for t, found in present.items() if found[i]], ages[i],
+                      scope.present and rank > 1 and _older_by(ages[i], first_age, self.options.earlier_after_days))
             for rank, i in enumerate(order, 1)
         ]
-        return Answer(question=question, answered=True, hits=hits)
+        return Answer(question=question, answered=True, hits=hits, as_of=now.isoformat() if scope.present else None,
+                      window=none.window)
+
+    def now(self) -> date:
+        """The date "now" stands for: the clock setting, else the newest article's date, else today."""
+        if self.options.now is not None:
+            return self.options.now
+        newest = self.manifest.get("newest_date")
+        return date.fromisoformat(newest) if newest else date.today()
+
+    def _within(self, scope: TimeScope) -> np.ndarray:
+        """Which passages are dated inside the scope (undated ones never are)."""
+        days = self.days
+        allowed = days != UNDATED
+        if scope.since is not None:
+            allowed &= days >= day_number(scope.since.isoformat())
+        if scope.before is not None:
+            allowed &= days < day_number(scope.before.isoformat())
+        return allowed
+
+    def _ages(self, docs: np.ndarray, now: date) -> list[int | None]:
+        today = day_number(now.isoformat())
+        return [None if d == UNDATED else today - int(d) for d in self.days[docs]]
+
+    def recency(self, ages: list[int | None]) -> np.ndarray:
+        """How much each passage's age leaves of its score: half per half-life (news dated after
+        "now" counts as new); undated passages get the mean of the dated ones, neither favoured
+        nor dropped."""
+        half_life = self.options.recency_half_life_days
+        factors = [None if age is None else 0.5 ** (max(age, 0) / half_life) for age in ages]
+        dated = [f for f in factors if f is not None]
+        neutral = float(np.mean(dated)) if dated else 1.0
+        return np.array([neutral if f is None else f for f in factors])
 
     def _presence(self, query: Query, docs: np.ndarray) -> dict[int, np.ndarray]:
         """For each term of the query, which of ``docs`` contain it."""
@@ -188,12 +258,23 @@ class OpenIndex:
         """Share of what the question asks for (by information) that occurs anywhere in the news."""
         return float(_share(concepts, lambda concept: bool(concept.groups), 0.0))
 
-    def _hit(self, rank: int, doc: int, score: float, bm25: float, terms: list[int]) -> Hit:
+    def _hit(self, rank: int, doc: int, score: float, bm25: float, terms: list[int], age: int | None, earlier: bool) -> Hit:
         record = self.passages[doc]
         text = record.pop("text")
         record["also_in"] = self.passages.repeats(doc)
         matched = sorted((self.vocabulary[t] for t in terms), key=len, reverse=True)
-        return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched, bm25=round(bm25, 6))
+        return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched,
+                   bm25=round(bm25, 6), age_days=age, earlier=earlier)
+
+
+def _older_by(age: int | None, first: int | None, days: int) -> bool:
+    return age is not None and first is not None and age - first > days
+
+
+def _merge(docs: np.ndarray, scores: np.ndarray, more_docs: np.ndarray, more_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two candidate lists as one, each passage once."""
+    merged, first = np.unique(np.concatenate([docs, more_docs]), return_index=True)
+    return merged, np.concatenate([scores, more_scores])[first]
 
 
 def _share(concepts: list[Concept], present, zero):

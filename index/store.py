@@ -9,6 +9,7 @@ Layout of an index directory::
         *.npy            arrays, opened memory-mapped (never pickled)
         terms.bin        the vocabulary, UTF-8, sorted, cut by term_offsets.npy
         passages.jsonl   one passage with its citation per line, cut by passages_offsets.npy
+        passage_days.npy each passage's article date in days since 1970-01-01 (INT32_MIN: undated)
         repeats.jsonl    for each passage in repeated_passages.npy, the other documents that carry
                          it word for word (cut by repeats_offsets.npy)
 
@@ -35,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _LOCK = ".build.lock"

@@ -37,14 +37,14 @@ def test_ask_json_has_the_documented_shape(index_env, tmp_path):
 
 def test_ask_json_without_an_answer(index_env, tmp_path):
     answer = json.loads(run("ask", "--json", "明天巴黎天气如何?", env=index_env, cwd=tmp_path).stdout)
-    assert answer == {"question": "明天巴黎天气如何?", "answered": False, "hits": []}
+    assert answer == {"question": "明天巴黎天气如何?", "answered": False, "hits": [], "as_of": None, "window": None}
 
 
 def test_ask_text_and_top_k(index_env, tmp_path):
     result = run("ask", "--top-k", "2", "基模四杰是哪四个人?", env=index_env, cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout.startswith("1. ") and "\n2. " in result.stdout and "\n3. " not in result.stdout
-    assert "TechWeb · 2026-03-05" in result.stdout
+    assert "2026-03-05 · TechWeb" in result.stdout
 
 
 def test_ask_builds_a_missing_index_by_itself_and_index_build_reports(tmp_path):
@@ -102,7 +102,7 @@ def test_settings_are_read_from_a_dot_env_file(tmp_path):
 def test_console_answers_like_the_slash_command(index_env, tmp_path):
     result = run("serve", env=index_env, cwd=tmp_path, stdin="谁带领通义实验室?\nhelp\n明天巴黎天气如何?\n")
     assert result.returncode == 0, result.stderr
-    assert "1. " in result.stdout and "TechWeb · 2026-03-05" in result.stdout
+    assert "1. " in result.stdout and "2026-03-05 · TechWeb" in result.stdout
     assert "/news who leads Tongyi now?" in result.stdout
     assert "Nothing in the news matches" in result.stdout
 

@@ -36,7 +36,7 @@ def test_passages_are_quoted_with_matches_in_bold_and_mrkdwn_escaped():
 def test_citation_line_links_the_title_when_the_url_is_known():
     message = answer_message(answer(hit("正文", [], url="https://news.test/a?x=1|2")))
     context = message["blocks"][3]["elements"][0]["text"]
-    assert context == "新华社 · 2024-05-01 · <https://news.test/a?x=1%7C2|标题 &lt;b&gt;> › 第一节 · ¶3"
+    assert context == "\u200b*2024-05-01*\u200b · 新华社 · <https://news.test/a?x=1%7C2|标题 &lt;b&gt;> › 第一节 · ¶3"
 
 
 def test_limits_of_block_kit_are_respected():
@@ -57,7 +57,7 @@ def test_text_answer_matches_the_slack_answer_passage_for_passage():
     a = answer(hit("第一段 长江", ["长江"]), hit("第二段 长江", ["长江"], rank=2))
     text = text_answer(a, bold=lambda s: f"[{s}]")
     assert text.splitlines()[0] == "1. 第一段 [长江]"
-    assert "   — 新华社 · 2024-05-01 · 标题 <b> › 第一节 · ¶3" in text
+    assert "   — 2024-05-01 · 新华社 · 标题 <b> › 第一节 · ¶3" in text
     assert "2. 第二段 [长江]" in text
 
 

@@ -58,7 +58,7 @@ def test_signed_slash_command_is_acked_then_answered_with_cited_passages(server,
     assert quotes and all(q.startswith(">") for q in quotes)
     assert "靖人会继续" in quotes[0]
     assert "*带领" in quotes[0]  # the matched words are bold
-    assert "TechWeb · 2026-03-05" in context_texts(message)[0]
+    assert "*2026-03-05*\u200b · TechWeb" in context_texts(message)[0]
     assert "¶" in context_texts(message)[0]
 
 

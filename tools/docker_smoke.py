@@ -94,7 +94,7 @@ def main() -> int:
                 print(f"answer: {message['text']}")
                 print(f"  first passage: {first['text']['text'][:80]}…")
                 print(f"  citation: {context}")
-                if "靖人" not in first["text"]["text"] or "TechWeb · 2026-03-05" not in context:
+                if "靖人" not in first["text"]["text"] or "2026-03-05" not in context or "TechWeb" not in context:
                     failures.append("unexpected first passage or citation")
 
             forged = sign(body, secret="wrong")
