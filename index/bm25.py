@@ -7,6 +7,7 @@ frequency ``tfs`` and the precomputed BM25 weight ``weights`` of the term in eac
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,14 +115,14 @@ class Scorer:
         weights = idf * term_frequency_part(tf, p.doc_len[docs], p.avgdl, p.params)
         return docs, weights.astype(np.float32)
 
-    def top(self, query: WeightedTerms, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def top(self, query: WeightedTerms, k: int, allowed: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Passage numbers and scores of the ``k`` best passages, best first (ties: lower number first);
-        with ``allowed`` (a bool per passage), only among the passages it allows."""
+        with ``allowed`` (passage numbers → whether each may be ranked), only among those it allows."""
         rows = []
         for group, boost in zip(query.groups, query.boosts):
             docs, weights = self.group_postings(group)
             if allowed is not None:
-                keep = allowed[docs]
+                keep = allowed(docs)
                 docs, weights = docs[keep], weights[keep]
             if len(docs) and boost:
                 bound = float(self.postings.max_weights[group[0]]) if len(group) == 1 and allowed is None else float(weights.max())

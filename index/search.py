@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -183,7 +184,7 @@ class OpenIndex:
         if scope.present:
             ranking = ranking * self.recency(ages)
         if in_range is not None and not scope.explicit:
-            ranking = ranking * np.where(in_range[docs], self.options.named_date_boost, 1.0)
+            ranking = ranking * np.where(in_range(docs), self.options.named_date_boost, 1.0)
         order = np.lexsort((docs, -ranking))[:top_k]
         first_age = ages[order[0]]
         hits = [
@@ -202,14 +203,16 @@ class OpenIndex:
         newest = self.manifest.get("newest_date")
         return date.fromisoformat(newest) if newest else date.today()
 
-    def _within(self, scope: TimeScope) -> np.ndarray:
-        """Which passages are dated inside the scope (undated ones never are)."""
-        days = self.days
-        allowed = days != UNDATED
-        if scope.since is not None:
-            allowed &= days >= day_number(scope.since.isoformat())
-        if scope.before is not None:
-            allowed &= days < day_number(scope.before.isoformat())
+    def _within(self, scope: TimeScope) -> Callable[[np.ndarray], np.ndarray]:
+        """Passage numbers → whether each is dated inside the scope (undated ones never are); it reads
+        only the dates of the passages asked about."""
+        low = day_number(scope.since.isoformat()) if scope.since is not None else UNDATED + 1
+        high = day_number(scope.before.isoformat()) if scope.before is not None else np.iinfo(np.int32).max
+
+        def allowed(docs: np.ndarray) -> np.ndarray:
+            days = self.days[docs]
+            return (days >= low) & (days < high)
+
         return allowed
 
     def _ages(self, docs: np.ndarray, now: date) -> list[int | None]:
