@@ -163,13 +163,7 @@ class OpenIndex:
         query = self.queries.build(text)
         reranked = self.options.coordination or self.options.phrase_weight > 0 or scope.present
         depth = max(top_k, self.options.rerank_depth if reranked else top_k)
-        in_range = self._within(scope) if scope.bounded else None
-        docs, scores = self.scorer.top(query.scoring, depth, in_range if scope.explicit else None)
-        if scope.bounded and not scope.explicit:  # a date named in words: the news of then competes too
-            docs, scores = _merge(docs, scores, *self.scorer.top(query.scoring, depth, in_range))
-        if scope.present:  # the news of the last stretch competes even when older news outscores it
-            recent = self._within(TimeScope(since=now - timedelta(days=self.options.recent_window_days)))
-            docs, scores = _merge(docs, scores, *self.scorer.top(query.scoring, depth, recent))
+        docs, scores = self._candidates(query, scope, depth, now)
         if not len(docs):
             return none
         present = self._presence(query, docs)
@@ -181,10 +175,7 @@ class OpenIndex:
         if self.options.phrase_weight > 0:
             ranking = ranking * (1 + self.options.phrase_weight * self.phrase_share(text, docs))
         ages = self._ages(docs, now)
-        if scope.present:
-            ranking = ranking * self.recency(ages)
-        if in_range is not None and not scope.explicit:
-            ranking = ranking * np.where(in_range(docs), self.options.named_date_boost, 1.0)
+        ranking = ranking * self._time_weights(docs, ages, scope)
         order = np.lexsort((docs, -ranking))[:top_k]
         first_age = ages[order[0]]
         hits = [
@@ -195,6 +186,26 @@ class OpenIndex:
         ]
         return Answer(question=question, answered=True, hits=hits, as_of=now.isoformat() if scope.present else None,
                       window=none.window)
+
+    def _candidates(self, query: Query, scope: TimeScope, depth: int, now: date) -> tuple[np.ndarray, np.ndarray]:
+        """The passages to rerank: the best overall (only those in range, for a filter), and besides
+        them the best of the time a question names, or of the last stretch for a question about now."""
+        docs, scores = self.scorer.top(query.scoring, depth, self._within(scope) if scope.explicit else None)
+        if scope.bounded and not scope.explicit:  # a date named in words: the news of then competes too
+            docs, scores = _merge(docs, scores, *self.scorer.top(query.scoring, depth, self._within(scope)))
+        if scope.present:  # the news of the last stretch competes even when older news outscores it
+            recent = self._within(TimeScope(since=now - timedelta(days=self.options.recent_window_days)))
+            docs, scores = _merge(docs, scores, *self.scorer.top(query.scoring, depth, recent))
+        return docs, scores
+
+    def _time_weights(self, docs: np.ndarray, ages: list[int | None], scope: TimeScope) -> np.ndarray | float:
+        """What time multiplies each candidate's score by: recency for a question about now, the
+        named-date boost for passages of the time a question names, else 1."""
+        if scope.present:
+            return self.recency(ages)
+        if scope.bounded and not scope.explicit:
+            return np.where(self._within(scope)(docs), self.options.named_date_boost, 1.0)
+        return 1.0
 
     def now(self) -> date:
         """The date "now" stands for: the clock setting, else the newest article's date, else today."""
