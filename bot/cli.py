@@ -214,7 +214,7 @@ def serve(mode: str) -> None:
     _open(engine)
     try:
         if chosen == "console":
-            run_console(engine, settings.top_k, bold=lambda s: click.style(s, bold=True))
+            run_console(engine, settings.top_k, bold=lambda s: click.style(s, bold=True) if sys.stdout.isatty() else s)
         elif chosen == "http":
             serve_http(settings, engine)
         else:

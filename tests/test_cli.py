@@ -105,6 +105,7 @@ def test_console_answers_like_the_slash_command(index_env, tmp_path):
     assert "1. " in result.stdout and "2026-03-05 · TechWeb" in result.stdout
     assert "/news who leads Tongyi now?" in result.stdout
     assert "Nothing in the news matches" in result.stdout
+    assert "\x1b[" not in result.stdout  # no terminal styling when the output is not a terminal
 
 
 def test_eval_on_a_qa_set_indexes_its_contexts_and_reports_every_figure(tmp_path):
