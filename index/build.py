@@ -19,7 +19,7 @@ import numpy as np
 
 from index.analysis import Analyzer, AnalyzerOptions
 from index.bm25 import BM25Params, okapi_idf, term_frequency_part
-from index.crosslingual import build_maps, pinyin_key, pinyin_syllables
+from index.crosslingual import LEXICON_VERSION, build_maps, pinyin_key, pinyin_syllables
 from index.documents import CorpusFile, read_corpus, scan_corpus
 from index.metadata import UNDATED, day_date, day_number
 from index.passages import PASSAGE_RULES_VERSION, Passage, PassageOptions, unique_passages
@@ -54,6 +54,7 @@ class IndexOptions:
             "analyzer": self.analyzer.signature(),
             "passage_options": {"version": PASSAGE_RULES_VERSION, **asdict(self.passages)},
             "bm25": asdict(self.bm25),
+            "lexicon": LEXICON_VERSION,
         }
 
 

@@ -25,7 +25,8 @@ import Stemmer
 
 from index.analysis import is_cjk, stop_words
 
-MAX_PHRASE_WORDS = 2
+LEXICON_VERSION = 2  # bump when what the lexicon holds changes, so existing indexes are rebuilt
+MAX_PHRASE_WORDS = 3  # dictionary phrases of up to this many words are kept (secretary of state → 国务卿)
 _PARENTHETICAL = re.compile(r"\([^)]*\)|\[[^\]]*\]|\{[^}]*\}")
 _ABBREVIATION = re.compile(r"^abbr\. (?:for|of) [^|\[]*\|?([^\[\s,]+)")
 _SKIP_DEFINITION = re.compile(r"^(?:CL:|variant of|old variant|see |surname |abbr\. |also written|also pr\.|used in|archaic|\(old\))", re.I)

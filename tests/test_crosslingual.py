@@ -142,3 +142,13 @@ def test_a_question_word_the_news_lacks_is_searched_by_its_bigrams_at_full_weigh
         index.queries.options = QueryOptions()
     assert not next(c for c in plain.concepts if c.text == "鼻息肉").groups
     assert dict(zip(plain.scoring.groups, plain.scoring.boosts))[(index.vocabulary.id("息肉"),)] == 0.5
+
+
+def test_three_word_dictionary_phrases_reach_the_news(tmp_path):
+    corpus = tmp_path / "news"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("【新华社】5月1日电 美国国务卿今天抵达北京访问。2024年5月1日", encoding="utf-8")
+    for number, news in enumerate(["国家统计局今天发布数据。", "长江大桥正式通车。", "黄河水位持续上涨。", "地铁五号线明年开通。"]):
+        (corpus / f"other{number}.txt").write_text(f"【新华社】5月2日电 {news}2024年5月2日", encoding="utf-8")
+    hit = Engine(corpus, tmp_path / "index").ask("Where did the Secretary of State arrive?", 1).hits[0]
+    assert "国务卿" in hit.matched
