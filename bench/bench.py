@@ -388,7 +388,8 @@ def main() -> None:
         if estimate > RANK_BM25_LIMIT_S:
             skip.add("rank_bm25")
             results["skipped"][str(size)] = f"rank_bm25: projected {estimate / 60:.0f} min > 10 min"
-        print(f"size {size:,}" + (f" (skipping rank_bm25: {results['skipped'][str(size)]})" if skip else ""), flush=True)
+        skipped = results["skipped"].get(str(size))
+        print(f"size {size:,}" + (f" (skipping rank_bm25: {skipped})" if skipped else ""), flush=True)
         results["sizes"][str(size)] = measure_size(size, args.queries, skip)
         previous, last_size = results["sizes"][str(size)].get("rank_bm25"), size
     Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
