@@ -36,14 +36,15 @@ class StartError(Exception):
     """The bot cannot start; the message names the setting or path, on one line."""
 
 
-def check_slack(token: str | None, api_url: str) -> dict:
-    """``auth.test`` with the bot token: the token is valid and Slack is reachable, or :class:`StartError`."""
+def check_slack(token: str | None, api_url: str, method: str = "auth.test", setting: str = "SLACK_BOT_TOKEN") -> dict:
+    """Call ``method`` with ``token``: the token is valid and Slack is reachable, or :class:`StartError`
+    naming ``setting``. ``auth.test`` checks the bot token, ``apps.connections.open`` the app token."""
     client = WebClient(token=token, base_url=api_url, retry_handlers=retry_handlers(3, 5.0), logger=_QUIET, timeout=10)
     try:
-        return client.auth_test().data  # type: ignore[return-value]
+        return client.api_call(method, http_verb="POST").data  # type: ignore[return-value]
     except SlackApiError as exc:
         error = exc.response.get("error") if isinstance(exc.response.data, dict) else f"HTTP {exc.response.status_code}"
-        raise StartError(f"SLACK_BOT_TOKEN was refused by Slack ({error})") from None
+        raise StartError(f"{setting} was refused by Slack ({error})") from None
     except (URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise StartError(f"cannot reach Slack at {client.base_url} ({reason}); check NEWSBOT_SLACK_API_URL") from None
@@ -167,7 +168,9 @@ def serve_socket_mode(settings: Settings, engine: Engine) -> None:
     """Connect to Slack over Socket Mode (no public URL needed)."""
     bot = Bot(settings, engine, verify_requests=False)
     assert settings.slack_app_token is not None
-    handler = SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value(), web_client=bot.app.client)
+    app_token = settings.slack_app_token.get_secret_value()
+    check_slack(app_token, settings.slack_api_url, "apps.connections.open", "SLACK_APP_TOKEN")
+    handler = SocketModeHandler(bot.app, app_token, web_client=bot.app.client)
     _stop_on_signals()
     try:
         handler.start()

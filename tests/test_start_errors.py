@@ -47,3 +47,13 @@ def test_a_port_in_use_is_one_line(http_env, tmp_path):
         env = http_env | {"NEWSBOT_SLACK_API_URL": slack.api_url, "PORT": str(taken.getsockname()[1])}
         line = one_line(run("serve", "--mode", "http", env=env, cwd=tmp_path))
     assert "cannot listen" in line and "PORT" in line
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "not_allowed_token_type"])
+def test_an_app_token_slack_refuses_is_one_line(seed_index_dir, tmp_path, error):
+    with FakeSlack() as slack:
+        slack.script("/api/apps.connections.open", Reply(body={"ok": False, "error": error}))
+        env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xapp-1-A0001-1-notreal", "NEWSBOT_SLACK_API_URL": slack.api_url,
+               "NEWSBOT_CORPUS": str(SEEDS), "NEWSBOT_INDEX": str(seed_index_dir)}
+        line = one_line(run("serve", env=env, cwd=tmp_path))
+    assert "SLACK_APP_TOKEN" in line and error in line
