@@ -35,10 +35,6 @@ class AnswerQueue:
     def full(self) -> bool:
         return not self._accepting or self._jobs.full()
 
-    def pending(self) -> int:
-        """Jobs queued or running."""
-        return self._jobs.unfinished_tasks
-
     def close(self, timeout: float) -> int:
         """Stop taking jobs and wait up to ``timeout`` seconds for those queued or running; returns
         how many were left unfinished (their threads are daemons and end with the process)."""

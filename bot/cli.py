@@ -15,7 +15,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from index import EmptyCorpusError, Engine, IndexUnavailable, QuestionError
 
 
-class StartError(click.ClickException):
+class FatalError(click.ClickException):
     """A one-line error that stops the command with exit status 2 (bad setting, path or index)."""
 
     exit_code = 2
@@ -25,7 +25,7 @@ def _settings(corpus: Path | None = None, index: Path | None = None) -> Settings
     try:
         settings = load_settings()
     except SettingsError as exc:
-        raise StartError(str(exc)) from None
+        raise FatalError(str(exc)) from None
     updates = {key: value for key, value in (("corpus", corpus), ("index", index)) if value is not None}
     return settings.model_copy(update=updates)
 
@@ -36,9 +36,9 @@ def _report_skipped(name: str, reason: str) -> None:
 
 def _engine(settings: Settings, verify_content: bool = False) -> Engine:
     if not settings.corpus.exists():
-        raise StartError(f"corpus not found: {settings.corpus} (set --corpus or NEWSBOT_CORPUS)")
+        raise FatalError(f"corpus not found: {settings.corpus} (set --corpus or NEWSBOT_CORPUS)")
     if settings.index.exists() and not settings.index.is_dir():
-        raise StartError(f"the index path {settings.index} is a file, not a folder (set --index or NEWSBOT_INDEX)")
+        raise FatalError(f"the index path {settings.index} is a file, not a folder (set --index or NEWSBOT_INDEX)")
     return Engine(
         settings.corpus,
         settings.index,
@@ -55,7 +55,7 @@ def _open(engine: Engine) -> None:
     try:
         engine.index()
     except IndexUnavailable as exc:
-        raise StartError(f"{exc} (NEWSBOT_INDEX, NEWSBOT_CORPUS)") from None
+        raise FatalError(f"{exc} (NEWSBOT_INDEX, NEWSBOT_CORPUS)") from None
 
 
 corpus_option = click.option("--corpus", type=click.Path(path_type=Path), help="News files to index [NEWSBOT_CORPUS, default seeds].")
@@ -86,9 +86,9 @@ def index_build(corpus: Path | None, index_dir: Path | None, workers: int | None
         with tqdm(unit=" passages", desc="indexing", disable=None, file=sys.stderr) as bar:
             report = engine.build(workers=workers, progress=bar.update)
     except EmptyCorpusError as exc:
-        raise StartError(f"{exc}; the previous index, if any, is still in use") from None
+        raise FatalError(f"{exc}; the previous index, if any, is still in use") from None
     except OSError as exc:
-        raise StartError(f"cannot build the index in {settings.index}: {exc.strerror or exc}") from None
+        raise FatalError(f"cannot build the index in {settings.index}: {exc.strerror or exc}") from None
     rate = report.characters / report.segment_seconds if report.segment_seconds else 0.0
     click.echo(
         f"indexed {report.passages:,} passages from {report.documents:,} documents, {report.terms:,} terms, "
@@ -170,7 +170,7 @@ def evaluate_command(questions: Path, contexts: Path | None, distractors: tuple[
     try:
         cases = load_cases(questions, limit)
     except CaseFileError as exc:
-        raise StartError(str(exc)) from None
+        raise FatalError(str(exc)) from None
     if contexts is None:
         engine = _engine(settings)
         _open(engine)
@@ -195,7 +195,7 @@ def _shown(value: float | int | None) -> str:
               help="auto: Socket Mode with SLACK_APP_TOKEN, HTTP with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, else a console.")
 def serve(mode: str) -> None:
     """Run the Slack bot (or, with no Slack tokens, a local console)."""
-    from bot.server import StartError as ServerStartError
+    from bot.server import StartError
     from bot.server import run_console, serve_http, serve_socket_mode
 
     settings = _settings()
@@ -206,7 +206,7 @@ def serve(mode: str) -> None:
         elif chosen == "socket":
             settings.require("slack_bot_token", "slack_app_token")
     except SettingsError as exc:
-        raise StartError(str(exc)) from None
+        raise FatalError(str(exc)) from None
     logging.getLogger().setLevel(settings.log_level)
     # slack_sdk logs each retry at INFO with the URL it calls, and a response_url is a credential.
     logging.getLogger("slack_sdk").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
@@ -219,8 +219,8 @@ def serve(mode: str) -> None:
             serve_http(settings, engine)
         else:
             serve_socket_mode(settings, engine)
-    except (ServerStartError, IndexUnavailable) as exc:
-        raise StartError(str(exc)) from None
+    except (StartError, IndexUnavailable) as exc:
+        raise FatalError(str(exc)) from None
 
 
 def main() -> None:

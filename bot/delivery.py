@@ -59,6 +59,12 @@ def retry_after(headers: dict) -> float:
     return 1.0
 
 
+def slack_error(exc: SlackApiError) -> str:
+    """What Slack said went wrong: its ``error`` code, else the HTTP status."""
+    data = exc.response.data
+    return str(data.get("error")) if isinstance(data, dict) and data.get("error") else f"HTTP {exc.response.status_code}"
+
+
 def retry_handlers(attempts: int, max_retry_after: float) -> list[RetryHandler]:
     retries = attempts - 1
     return [
@@ -97,9 +103,8 @@ class Delivery:
         try:
             self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
         except SlackApiError as exc:
-            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
-            log.warning("dropped an answer to %s: chat.postMessage failed (%s, HTTP %s), after up to %d tries",
-                        channel, error or "no error code", exc.response.status_code, self.attempts)
+            log.warning("dropped an answer to %s: chat.postMessage failed (%s), after up to %d tries",
+                        channel, slack_error(exc), self.attempts)
             return False
         except Exception as exc:
             log.warning("dropped an answer to %s: chat.postMessage failed (%s)", channel, type(exc).__name__)

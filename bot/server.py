@@ -19,7 +19,7 @@ from waitress.server import create_server
 from bot.answering import AnswerQueue
 from bot.app import create_app
 from bot.dedupe import SeenRecently
-from bot.delivery import Delivery, retry_handlers
+from bot.delivery import Delivery, retry_handlers, slack_error
 from bot.replies import Replier
 from bot.settings import Settings
 from bot.verification import SignedRequestsOnly, plain_response
@@ -36,15 +36,14 @@ class StartError(Exception):
     """The bot cannot start; the message names the setting or path, on one line."""
 
 
-def check_slack(token: str | None, api_url: str, method: str = "auth.test", setting: str = "SLACK_BOT_TOKEN") -> dict:
+def check_slack(token: str | None, api_url: str, method: str = "auth.test", setting: str = "SLACK_BOT_TOKEN") -> None:
     """Call ``method`` with ``token``: the token is valid and Slack is reachable, or :class:`StartError`
     naming ``setting``. ``auth.test`` checks the bot token, ``apps.connections.open`` the app token."""
     client = WebClient(token=token, base_url=api_url, retry_handlers=retry_handlers(3, 5.0), logger=_QUIET, timeout=10)
     try:
-        return client.api_call(method, http_verb="POST").data  # type: ignore[return-value]
+        client.api_call(method, http_verb="POST")
     except SlackApiError as exc:
-        error = exc.response.get("error") if isinstance(exc.response.data, dict) else f"HTTP {exc.response.status_code}"
-        raise StartError(f"{setting} was refused by Slack ({error})") from None
+        raise StartError(f"{setting} was refused by Slack ({slack_error(exc)})") from None
     except (URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise StartError(f"cannot reach Slack at {client.base_url} ({reason}); check NEWSBOT_SLACK_API_URL") from None
@@ -61,7 +60,7 @@ class Bot:
             attempts=settings.delivery_attempts,
             max_retry_after=settings.max_retry_after,
         )
-        self.identity = check_slack(token, settings.slack_api_url)
+        check_slack(token, settings.slack_api_url)
         self.answers = AnswerQueue(settings.answer_workers, settings.queue_size)
         replier = Replier(engine, settings.top_k, settings.command)
         self.app = create_app(settings, replier, self.answers, self.delivery, SeenRecently(), verify_requests)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -110,39 +111,18 @@ class Settings(BaseSettings):
             raise ValueError("must be an app-level token starting with xapp-")
         return value
 
+    def _named_like(self, options: type) -> dict:
+        """The settings that share a name with a field of the dataclass ``options``, by name."""
+        return {f.name: getattr(self, f.name) for f in fields(options) if f.name in Settings.model_fields}
+
     def index_options(self) -> IndexOptions:
         return IndexOptions(
-            analyzer=AnalyzerOptions(stop_words=self.stop_words, simplified=self.simplified, bigrams=self.bigrams, hmm=self.hmm),
-            passages=PassageOptions(
-                merge_short_lines=self.merge_short_lines,
-                max_passage_chars=self.max_passage_chars,
-                context_in_index=self.context_in_index,
-            ),
+            analyzer=AnalyzerOptions(**self._named_like(AnalyzerOptions)),
+            passages=PassageOptions(**self._named_like(PassageOptions)),
         )
 
     def search_options(self) -> SearchOptions:
-        query = QueryOptions(
-            lexicon=self.lexicon,
-            pinyin=self.pinyin,
-            stemming=self.stemming,
-            structured=self.structured,
-            precise_questions=self.precise_questions,
-            unknown_by_bigrams=self.unknown_by_bigrams,
-            bigram_weight=self.bigram_weight,
-        )
-        return SearchOptions(
-            query=query,
-            coordination=self.coordination,
-            phrase_weight=self.phrase_weight,
-            min_coverage=self.min_coverage,
-            min_corpus_coverage=self.min_corpus_coverage,
-            time_filters=self.time_filters,
-            named_date_boost=self.named_date_boost,
-            recency=self.recency,
-            recency_half_life_days=self.recency_half_life_days,
-            recent_window_days=self.recent_window_days,
-            now=self.now,
-        )
+        return SearchOptions(query=QueryOptions(**self._named_like(QueryOptions)), **self._named_like(SearchOptions))
 
     def mode(self) -> Literal["socket", "http", "console"]:
         """Socket Mode with an app token, HTTP with a bot token and signing secret, else a local console."""

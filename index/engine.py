@@ -10,7 +10,7 @@ from pathlib import Path
 
 from index.analysis import Analyzer
 from index.build import BuildReport, EmptyCorpusError, IndexOptions, build_index, corpus_fingerprint
-from index.search import Answer, OpenIndex, QuestionError, SearchOptions
+from index.search import Answer, OpenIndex, SearchOptions
 from index.store import IndexFormatError, check_files, current_generation, read_manifest
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,10 @@ class Engine:
         except IndexFormatError as exc:
             raise IndexUnavailable(f"the index just built in {self.index_dir} does not open: {exc}") from None
 
-    def _open_generation(self, generation: Path) -> OpenIndex:
-        if self.verify_content:
+    def _open_generation(self, generation: Path, content: bool | None = None) -> OpenIndex:
+        """Open a generation, checking every file's checksum first when ``content`` (by default
+        ``verify_content``); a damaged one raises :class:`IndexFormatError`."""
+        if self.verify_content if content is None else content:
             problems = check_files(generation, read_manifest(generation), content=True)
             if problems:
                 raise IndexFormatError("; ".join(problems))
@@ -131,10 +133,7 @@ class Engine:
         question then costs what any other does, and many at once do not each load the tables."""
         index = self.index()
         for question in WARM_UP_QUESTIONS:
-            try:
-                index.search(question, 1)
-            except QuestionError:
-                pass
+            index.search(question, 1)
 
     def verify(self) -> list[str]:
         """Every problem of the current index: missing, stale, files that fail their checksums, or
@@ -145,8 +144,8 @@ class Engine:
         try:
             problems = check_files(generation, read_manifest(generation), content=True)
             if not problems:
-                OpenIndex(generation, Analyzer(self.options.analyzer), self.search_options)
-        except (IndexFormatError, KeyError, TypeError, ValueError) as exc:
+                self._open_generation(generation, content=False)
+        except IndexFormatError as exc:
             problems = [str(exc)]
         if not problems and not self.is_fresh():
             problems.append("stale: the corpus or the settings changed since it was built")

@@ -108,6 +108,8 @@ class OpenIndex:
         self.vocabulary = StringTable.open(generation)
         self.passages = PassageFile(generation)
         self.days = load_array(generation, "passage_days")
+        newest = self.manifest.get("newest_date")
+        self.newest = date.fromisoformat(newest) if newest else None  # None: no dated news, "now" means nothing
         self.postings = Postings(
             offsets=load_array(generation, "post_offsets"),
             docs=load_array(generation, "post_docs"),
@@ -152,9 +154,8 @@ class OpenIndex:
 
     def search(self, question: str, top_k: int = 3) -> Answer:
         question = check_question(question)
-        now = self.now()
+        now, dated = self.now(), self.newest is not None
         try:
-            dated = self.manifest.get("newest_date") is not None  # with no dated news, "now" means nothing
             text, scope = read_time(question, now, self.options.time_filters, self.options.time_filters and dated,
                                     self.options.recency and dated)
         except TimeFilterError as exc:
@@ -209,10 +210,7 @@ class OpenIndex:
 
     def now(self) -> date:
         """The date "now" stands for: the clock setting, else the newest article's date, else today."""
-        if self.options.now is not None:
-            return self.options.now
-        newest = self.manifest.get("newest_date")
-        return date.fromisoformat(newest) if newest else date.today()
+        return self.options.now or self.newest or date.today()
 
     def _within(self, scope: TimeScope) -> Callable[[np.ndarray], np.ndarray]:
         """Passage numbers → whether each is dated inside the scope (undated ones never are); it reads

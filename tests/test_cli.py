@@ -16,6 +16,14 @@ def run(*args: str, env: dict | None = None, cwd=None, stdin: str | None = None)
                           capture_output=True, text=True, timeout=120)
 
 
+def one_line(result: subprocess.CompletedProcess) -> str:
+    """The single line a command that could not go on printed, having exited with status 2."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
 @pytest.fixture
 def index_env(seed_index_dir):
     return {"NEWSBOT_CORPUS": str(SEEDS), "NEWSBOT_INDEX": str(seed_index_dir)}
@@ -87,10 +95,7 @@ def test_empty_question_is_a_clear_error(index_env, tmp_path):
     ],
 )
 def test_bad_settings_stop_the_start_with_one_line_naming_them(env, name, tmp_path):
-    result = run("serve", env=env, cwd=tmp_path)
-    assert result.returncode == 2
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and name in lines[0] and "Traceback" not in result.stderr
+    assert name in one_line(run("serve", env=env, cwd=tmp_path))
 
 
 def test_settings_are_read_from_a_dot_env_file(tmp_path):
@@ -146,9 +151,7 @@ def test_eval_on_seed_questions_reports_no_answer_accuracy(index_env, tmp_path):
 def test_a_malformed_eval_file_is_one_line_naming_file_and_line(index_env, tmp_path, content, where):
     questions = tmp_path / "q.jsonl"
     questions.write_text(content, encoding="utf-8")
-    result = run("eval", str(questions), env=index_env, cwd=tmp_path)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.returncode == 2 and len(lines) == 1 and f"q.jsonl{where}" in lines[0]
+    assert f"q.jsonl{where}" in one_line(run("eval", str(questions), env=index_env, cwd=tmp_path))
 
 
 def test_an_empty_or_unreadable_corpus_is_an_error_and_the_old_index_stays(tmp_path):
@@ -168,6 +171,4 @@ def test_an_empty_or_unreadable_corpus_is_an_error_and_the_old_index_stays(tmp_p
 
 def test_an_index_path_that_is_a_file_is_one_line(tmp_path):
     (tmp_path / "index-file").write_text("x", encoding="utf-8")
-    result = run("ask", "通义", "--corpus", str(SEEDS), "--index", str(tmp_path / "index-file"), cwd=tmp_path)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.returncode == 2 and len(lines) == 1 and "index-file" in lines[0]
+    assert "index-file" in one_line(run("ask", "通义", "--corpus", str(SEEDS), "--index", str(tmp_path / "index-file"), cwd=tmp_path))

@@ -8,7 +8,7 @@ import pytest
 from conftest import BOT_TOKEN, SEEDS, SIGNING_SECRET
 from fake_slack import FakeSlack, Reply
 from http_client import free_port
-from test_cli import run
+from test_cli import one_line, run
 
 
 @pytest.fixture
@@ -17,13 +17,6 @@ def http_env(seed_index_dir):
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "NEWSBOT_HOST": "127.0.0.1",
         "NEWSBOT_CORPUS": str(SEEDS), "NEWSBOT_INDEX": str(seed_index_dir), "PORT": str(free_port()),
     }
-
-
-def one_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.returncode == 2, result.stderr
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
