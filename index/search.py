@@ -135,6 +135,7 @@ class OpenIndex:
             TermMap.open(generation, "lexicon"),
             TermMap.open(generation, "names"),
             TermMap.open(generation, "pinyin"),
+            TermMap.open(generation, "sounds"),
             frozenset(self.manifest["pinyin_syllables"]),
             options.query,
         )
@@ -275,12 +276,19 @@ class OpenIndex:
         weight = self.options.context_match
         if weight >= 1 or not any(found.any() for found in present.values()):
             return {t: found.astype(float) for t, found in present.items()}
-        texts = [self.analyzer.normalize(self.passages[int(d)]["text"]) for d in docs]
-        own = {}
-        for term, found in present.items():
-            word = self.vocabulary[term]
-            own[term] = np.array([(1.0 if word in text else weight) if hit else 0.0 for hit, text in zip(found, texts)])
-        return own
+        texts = [self.passages[int(d)]["text"].lower() for d in docs]
+        normalized: dict[int, str] = {}  # Traditional → Simplified only where the text as written lacks a term
+
+        def says(i: int, word: str) -> bool:
+            if word in texts[i]:
+                return True
+            if i not in normalized:
+                normalized[i] = self.analyzer.normalize(texts[i])
+            return word in normalized[i]
+
+        return {term: np.array([(1.0 if says(i, self.vocabulary[term]) else weight) if hit else 0.0
+                                for i, hit in enumerate(found)])
+                for term, found in present.items()}
 
     @staticmethod
     def coverage(concepts: list[Concept], present: dict[int, np.ndarray], n_docs: int) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import SEEDS
 
@@ -154,3 +156,65 @@ def test_three_word_dictionary_phrases_reach_the_news(tmp_path):
         (corpus / f"other{number}.txt").write_text(f"【新华社】5月2日电 {news}2024年5月2日", encoding="utf-8")
     hit = Engine(corpus, tmp_path / "index").ask("Where did the Secretary of State arrive?", 1).hits[0]
     assert "国务卿" in hit.matched
+
+
+WORLD_NEWS = [
+    ("加拿大总理", "加拿大总理卡尼14日表示,加拿大必须对美国加征关税做出回应。"),
+    ("加纳总统", "加纳总统马哈马13日在阿克拉会见来访的代表团,双方讨论了经贸合作。"),
+    ("美国国务卿", "美国国务卿鲁比奥9日在迈阿密会见卡塔尔首相,讨论地区局势。"),
+    ("我们的城市", "我们的城市今年新建了十座公园,市民的休闲空间更大了。"),
+    ("北约峰会", "北约秘书长吕特当天表示,成员国将继续增加防务开支。"),
+    ("黄金价格", "国际金价上涨,黄金首饰销量随之增加。"),
+]
+
+
+@pytest.fixture(scope="module")
+def world_engine(tmp_path_factory) -> Engine:
+    corpus = tmp_path_factory.mktemp("world")
+    (corpus / "news.jsonl").write_text("\n".join(
+        json.dumps({"id": f"w{i}", "title": title, "date": f"2025-06-{i + 1:02d}", "text": text}, ensure_ascii=False)
+        for i, (title, text) in enumerate(WORLD_NEWS)), encoding="utf-8")
+    return Engine(corpus, tmp_path_factory.mktemp("world-index"))
+
+
+def concept_terms(engine: Engine, question: str) -> dict[str, set[str]]:
+    index = engine.index()
+    return {c.text: {index.vocabulary[t] for g in c.groups for t in g} for c in index.queries.build(question).concepts}
+
+
+def test_a_dictionary_phrase_counts_instead_of_its_words(world_engine):
+    concepts = concept_terms(world_engine, "Who is the prime minister of Canada?")
+    assert "总理" in concepts["prime minister"] and "prime" not in concepts and "minister" not in concepts
+    assert "加拿大总理卡尼" in world_engine.ask("Who is the prime minister of Canada?").hits[0].text
+
+
+def test_a_capitalised_word_the_dictionary_knows_as_a_name_is_not_read_as_pinyin(world_engine):
+    assert concept_terms(world_engine, "Who leads Canada?")["Canada"] == {"加拿大"}  # ca-na-da would be pinyin
+    index = world_engine.index()
+    index.queries.options = QueryOptions(names=False)
+    try:
+        assert "加拿大" not in concept_terms(world_engine, "Who leads Canada?").get("Canada", set())
+    finally:
+        index.queries.options = QueryOptions()
+
+
+def test_an_acronym_is_a_name_even_where_the_word_is_a_function_word(world_engine):
+    assert "美国" in concept_terms(world_engine, "Who is the US Secretary of State?")["US"]
+    assert "us" not in {c.lower() for c in concept_terms(world_engine, "Who told us?")}
+    assert "美国国务卿鲁比奥" in world_engine.ask("Who is the US Secretary of State?").hits[0].text
+
+
+def test_a_foreign_name_the_dictionaries_lack_is_found_by_sound(world_engine):
+    assert concept_terms(world_engine, "What did Rutte say?")["Rutte"] == {"吕特"}  # lv te: L T, as R(u)tt(e)
+    assert "吕特" in world_engine.ask("What did Secretary General Rutte promise?").hits[0].text
+
+
+def test_a_passage_that_names_it_beats_one_under_a_headline_that_does(corpus, tmp_path):
+    (corpus / "a.md").write_text("# 谷歌 DeepMind 与智谱喊话\n\n智谱回复 Qwen 团队成员:加入我们。\n\n"
+                                 "谷歌 DeepMind 负责人在平台上喊话 Qwen 团队成员,邀请他们加入,并介绍了路线图和未来的很多工作。\n",
+                                 encoding="utf-8")
+    (corpus / "b.md").write_text("# 其他\n\n天气晴朗。\n", encoding="utf-8")
+    engine = Engine(corpus, tmp_path / "index")
+    assert "谷歌 DeepMind 负责人" in engine.ask("What did Google DeepMind tell the Qwen team?").hits[0].text
+    headline_only = Engine(corpus, tmp_path / "index", IndexOptions(), SearchOptions(context_match=1.0))
+    assert "智谱回复" in headline_only.ask("What did Google DeepMind tell the Qwen team?").hits[0].text
