@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -176,13 +176,14 @@ class OpenIndex:
         if not len(docs):
             return none
         present = self._presence(query, docs)
-        coverage = self.coverage(query.concepts, self._in_own_text(present, docs), len(docs))
+        texts = _Texts(self.passages, docs)
+        coverage = self.coverage(query.concepts, self._in_own_text(present, texts), len(docs))
         ranking = scores * coverage if self.options.coordination else scores
         best = np.lexsort((docs, -ranking))[0]  # whether the news answers at all is judged on this one
         if coverage[best] < self.options.min_coverage or self.corpus_coverage(query.concepts) < self.options.min_corpus_coverage:
             return none
         if self.options.phrase_weight > 0:
-            ranking = ranking * (1 + self.options.phrase_weight * self.phrase_share(text, docs))
+            ranking = ranking * (1 + self.options.phrase_weight * self.phrase_share(text, texts))
         ages = self._ages(docs, now)
         ranking = ranking * self._time_weights(docs, ages, scope)
         order = np.lexsort((docs, -ranking))[:top_k]
@@ -269,21 +270,23 @@ class OpenIndex:
         terms = {t for group in query.scoring.groups for t in group}
         return {t: self.postings.contains(t, docs) for t in terms}
 
-    def _in_own_text(self, present: dict[int, np.ndarray], docs: np.ndarray) -> dict[int, np.ndarray]:
+    def _in_own_text(self, present: dict[int, np.ndarray], texts: _Texts) -> dict[int, np.ndarray]:
         """``present`` as weights: 1 where the passage's own text holds the term, ``context_match``
         where only its document title or section heading (searched with it) does. Of two passages
         under the headline "Google DeepMind calls to the Qwen team", the one that says so answers."""
         weight = self.options.context_match
         if weight >= 1 or not any(found.any() for found in present.values()):
             return {t: found.astype(float) for t, found in present.items()}
-        texts = [self.passages[int(d)]["text"].lower() for d in docs]
+        lowered: dict[int, str] = {}
         normalized: dict[int, str] = {}  # Traditional → Simplified only where the text as written lacks a term
 
         def says(i: int, word: str) -> bool:
-            if word in texts[i]:
+            if i not in lowered:
+                lowered[i] = texts[i].lower()
+            if word in lowered[i]:
                 return True
             if i not in normalized:
-                normalized[i] = self.analyzer.normalize(texts[i])
+                normalized[i] = self.analyzer.normalize(lowered[i])
             return word in normalized[i]
 
         return {term: np.array([(1.0 if says(i, self.vocabulary[term]) else weight) if hit else 0.0
@@ -302,15 +305,15 @@ class OpenIndex:
 
         return _share(concepts, found, np.zeros(n_docs))
 
-    def phrase_share(self, question: str, docs: np.ndarray) -> np.ndarray:
+    def phrase_share(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """For each passage, the longest run of the question's letters and digits (spaces and
         punctuation aside) it holds verbatim, as a share of them: a passage that repeats the
         question's wording is likely the one it was asked about. A question with no Chinese in it
         (asked in English of Chinese news) has no wording to find."""
         wanted = self.analyzer.letters_and_digits(normalize(question))
         if len(wanted) < 2 or not has_cjk(wanted):
-            return np.zeros(len(docs))
-        runs = [longest_shared_run(wanted, self.analyzer.letters_and_digits(self.passages[int(d)]["text"])) for d in docs]
+            return np.zeros(len(texts))
+        runs = [longest_shared_run(wanted, self.analyzer.letters_and_digits(texts[i])) for i in range(len(texts))]
         return np.array(runs) / len(wanted)
 
     @staticmethod
@@ -325,6 +328,21 @@ class OpenIndex:
         matched = sorted((self.vocabulary[t] for t in terms), key=len, reverse=True)
         return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched,
                    bm25=round(bm25, 6), age_days=age, earlier=earlier)
+
+
+class _Texts(Sequence[str]):
+    """The texts of the candidate passages, each read from the passage file once, when first needed."""
+
+    def __init__(self, passages: PassageFile, docs: np.ndarray) -> None:
+        self.passages, self.docs, self.read = passages, docs, {}
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]  # no slices: candidates are read one by one
+        if i not in self.read:
+            self.read[i] = self.passages[int(self.docs[i])]["text"]
+        return self.read[i]
 
 
 def _older_by(age: int | None, first: int | None, days: int) -> bool:
