@@ -48,16 +48,22 @@ def paragraphs(n: int) -> list[str]:
 
 
 def questions(count: int) -> tuple[list[str], list[str]]:
-    """Real questions: Chinese ones from the QA sets, English ones from the seed questions."""
+    """Real questions: Chinese ones from the QA sets; English ones about the news (the English news,
+    temporal and seed questions) and from XQuAD."""
     chinese = []
     for name in ("antiterror_news_mrc", "cmrc2018", "dureader_robust", "drcd"):
         path = SHARED / "data" / name / "questions.jsonl"
         if path.exists():
             chinese += [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines()[:count]]
     random.Random(0).shuffle(chinese)
-    seed = SHARED / "eval" / "seed_questions.jsonl"
-    english = [q["question"] for q in map(json.loads, seed.read_text(encoding="utf-8").splitlines()) if q["lang"] == "en"] if seed.exists() else []
-    return chinese[:count], english
+    english = []
+    for path in ("eval/english_news_questions.jsonl", "eval/temporal_questions.jsonl", "eval/seed_questions.jsonl",
+                 "data/xquad_en_zh_dev/questions.jsonl"):
+        if (SHARED / path).exists():
+            english += [q["question"] for q in map(json.loads, (SHARED / path).read_text(encoding="utf-8").splitlines())
+                        if q.get("lang", "en") == "en"]
+    random.Random(0).shuffle(english)
+    return chinese[:count], english[:count]
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -194,7 +200,7 @@ def step_query(engine: str, size: int, count: int, runs: int) -> dict:
         result["rss_after_load_mb"] = rss_mb()
         queries = [index.queries.tokens_query(t) for t in query_tokens]
         retrieve = lambda q: index.scorer.top(q, 10)  # noqa: E731
-        asks = {"ask": chinese, "ask_en": english * max(1, count // max(1, len(english)))}
+        asks = {"ask": chinese, "ask_en": english}
         for key, qs in asks.items():
             for q in qs[:20]:
                 index.search(q, 3)
@@ -310,7 +316,7 @@ def write_markdown(results: dict, path: Path) -> None:
         "One run of `make bench` on this project's 2-core machine: CCTV news paragraphs, the same tokens",
         "(newsbot's analyzer) for every engine, retrieval of the top 10 for real questions from",
         "`../shared/data`. `ask` is newsbot's whole answer: analysis, cross-language expansion,",
-        "retrieval, coverage and phrase rerank, and citations (`ask_en`: the English seed questions).",
+        "retrieval, coverage and phrase rerank, and citations (`ask_en`: English questions about the news and from XQuAD).",
         "rank-bm25 has no file format (pickling it is unsafe to load), so its index is the token file",
         "and its load is a rebuild.",
         "",
