@@ -177,7 +177,8 @@ class OpenIndex:
             return none
         present = self._presence(query, docs)
         texts = _Texts(self.passages, docs)
-        coverage = self.coverage(query.concepts, self._in_own_text(present, texts), len(docs))
+        asked = {t for concept in query.concepts for group in concept.groups for t in group}  # the rest only score
+        coverage = self.coverage(query.concepts, self._in_own_text({t: present[t] for t in asked}, texts), len(docs))
         ranking = scores * coverage if self.options.coordination else scores
         best = np.lexsort((docs, -ranking))[0]  # whether the news answers at all is judged on this one
         if coverage[best] < self.options.min_coverage or self.corpus_coverage(query.concepts) < self.options.min_corpus_coverage:
