@@ -281,21 +281,21 @@ def _sorted_keys(ecdict: bool) -> tuple[list[str], list[str]]:
 
 
 @cache
-def transliteration_characters() -> frozenset[str]:
+def transliteration_characters(ecdict: bool = True) -> frozenset[str]:
     """The characters Chinese spells foreign names with (斯, 尔, 克, 特…), learnt from the
     dictionaries: those used at least 20 times in names, and at least half as often as in words."""
-    words, names = english_lexicon()
+    words, names = english_lexicon(ecdict)
     in_names = Counter(ch for found in names.values() for chinese in found for ch in chinese)
     in_words = Counter(ch for found in words.values() for chinese in found for ch in chinese)
     return frozenset(ch for ch, n in in_names.items() if n >= 20 and n >= 0.5 * (in_words[ch] + 1))
 
 
-def _sounds(vocabulary: list[str]) -> TermMaps:
+def _sounds(vocabulary: list[str], ecdict: bool) -> TermMaps:
     """Sound key → the vocabulary's terms that read as a transliterated name (2-5 characters, each
     one that names are spelt with): 科尔尼 → KLN."""
     from pypinyin import lazy_pinyin
 
-    spelling = transliteration_characters()
+    spelling = transliteration_characters(ecdict)
     sounds: TermMaps = defaultdict(list)
     for i, term in enumerate(vocabulary):
         if 2 <= len(term) <= 5 and all(ch in spelling for ch in term):
@@ -323,4 +323,4 @@ def build_maps(vocabulary: list[str], pinyin_keys: Iterable[str | None],
     for i, key in enumerate(pinyin_keys):
         if key:
             pinyin[key].append(i)
-    return lexicon, name_map, dict(pinyin), _sounds(vocabulary)
+    return lexicon, name_map, dict(pinyin), _sounds(vocabulary, ecdict)

@@ -134,7 +134,7 @@ class QueryBuilder:
                 run.append(word)
                 continue
             group = tuple(sorted(set(literal) | set(translations or ())))
-            if not group and position_inside(i, word):
+            if not group and _inside_sentence(i, word) and not word.isupper():
                 group = self._sounding(word)
             concepts.append(self.concept(word, [group], known=bool(literal) or translations is not None or bool(group)))
         if run:
@@ -154,11 +154,9 @@ class QueryBuilder:
             return (None if common is None and name is None else tuple(sorted({*(common or ()), *(name or ())}))), False
         if name and _acronym(word):  # US → 美国, not 我们
             return name, True
-        if name and position > 0 and word[:1].isupper():  # Canada, Islands: the name and the word
+        if name and _inside_sentence(position, word):  # Canada, Islands: the name and the word
             return tuple(sorted({*name, *(common or ())})), any(len(self.vocabulary[t]) > 1 for t in name)
-        if common or common is not None and name is None:
-            return common, False
-        return name, False
+        return (common, False) if common or name is None else (name, False)
 
     def _phrases(self, words: list[str]) -> tuple[set[int], list[Concept]]:
         """Dictionary phrases in the question, longest first (secretary of state → 国务卿, before
@@ -175,8 +173,8 @@ class QueryBuilder:
                 if covered.intersection(span) or {words[start].lower(), words[start + size - 1].lower()} & stop_words():
                     continue
                 key = " ".join(keys[start : start + size])
-                terms = self.names.get(key) if words[start][:1].isupper() else None
-                terms = terms or self.lexicon.get(key) or self.names.get(key)
+                first, then = (self.names, self.lexicon) if words[start][:1].isupper() else (self.lexicon, self.names)
+                terms = first.get(key) or then.get(key)
                 if terms:
                     if self.options.phrases_first:
                         covered.update(span)
@@ -215,9 +213,9 @@ class QueryBuilder:
         return tuple(sorted({t for key in english_sounds(word) for t in self.sounds.get(key) or ()}))
 
 
-def position_inside(position: int, word: str) -> bool:
+def _inside_sentence(position: int, word: str) -> bool:
     """A capitalised word after the first: a name, as English writes them."""
-    return position > 0 and word[:1].isupper() and not word.isupper()
+    return position > 0 and word[:1].isupper()
 
 
 def _acronym(word: str) -> bool:

@@ -275,24 +275,18 @@ class OpenIndex:
         """``present`` as weights: 1 where the passage's own text holds the term, ``context_match``
         where only its document title or section heading (searched with it) does. Of two passages
         under the headline "Google DeepMind calls to the Qwen team", the one that says so answers."""
-        weight = self.options.context_match
-        if weight >= 1 or not any(found.any() for found in present.values()):
-            return {t: found.astype(float) for t, found in present.items()}
-        lowered: dict[int, str] = {}
-        normalized: dict[int, str] = {}  # Traditional → Simplified only where the text as written lacks a term
-
-        def says(i: int, word: str) -> bool:
-            if i not in lowered:
-                lowered[i] = texts[i].lower()
-            if word in lowered[i]:
-                return True
-            if i not in normalized:
-                normalized[i] = self.analyzer.normalize(lowered[i])
-            return word in normalized[i]
-
-        return {term: np.array([(1.0 if says(i, self.vocabulary[term]) else weight) if hit else 0.0
-                                for i, hit in enumerate(found)])
-                for term, found in present.items()}
+        weighted = {t: found.astype(float) for t, found in present.items()}
+        if self.options.context_match >= 1:
+            return weighted
+        for i in range(len(texts)):
+            if not texts.has_context(i):
+                continue  # no title or heading: every match is in the passage's own text
+            written = texts[i].lower()
+            for term, found in present.items():
+                word = self.vocabulary[term]  # Traditional text is converted only when the word is not there as written
+                if found[i] and word not in written and word not in texts.normalized(i, self.analyzer):
+                    weighted[term][i] = self.options.context_match
+        return weighted
 
     @staticmethod
     def coverage(concepts: list[Concept], present: dict[int, np.ndarray], n_docs: int) -> np.ndarray:
@@ -332,18 +326,33 @@ class OpenIndex:
 
 
 class _Texts(Sequence[str]):
-    """The texts of the candidate passages, each read from the passage file once, when first needed."""
+    """The candidate passages' texts, each record read from the passage file once, when first needed."""
 
     def __init__(self, passages: PassageFile, docs: np.ndarray) -> None:
-        self.passages, self.docs, self.read = passages, docs, {}
+        self.passages, self.docs = passages, docs
+        self.records: dict[int, dict] = {}
+        self.simplified: dict[int, str] = {}
 
     def __len__(self) -> int:
         return len(self.docs)
 
+    def record(self, i: int) -> dict:
+        if i not in self.records:
+            self.records[i] = self.passages[int(self.docs[i])]
+        return self.records[i]
+
     def __getitem__(self, i: int) -> str:  # type: ignore[override]  # no slices: candidates are read one by one
-        if i not in self.read:
-            self.read[i] = self.passages[int(self.docs[i])]["text"]
-        return self.read[i]
+        return self.record(i)["text"]
+
+    def has_context(self, i: int) -> bool:
+        """Whether a title or heading was searched with the passage."""
+        return bool(self.record(i).get("title") or self.record(i).get("heading"))
+
+    def normalized(self, i: int, analyzer: Analyzer) -> str:
+        """The text as the index saw it (lower case, Simplified)."""
+        if i not in self.simplified:
+            self.simplified[i] = analyzer.normalize(self[i])
+        return self.simplified[i]
 
 
 def _older_by(age: int | None, first: int | None, days: int) -> bool:
