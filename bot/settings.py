@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     names: bool = True
     phrases_first: bool = True
     sounds: bool = True
+    common_share: float = Field(0.02, ge=0, le=1)
     context_match: float = Field(0.25, ge=0, le=1)
     feedback_passages: int = Field(0, ge=0, le=50)
     feedback_terms: int = Field(10, ge=1, le=100)

@@ -55,6 +55,14 @@ class Postings:
     def row(self, term: int) -> slice:
         return slice(int(self.offsets[term]), int(self.offsets[term + 1]))
 
+    def group_df(self, group: tuple[int, ...]) -> int:
+        """The most passages a synonym group can be in: its members' document frequencies added up
+        (at most every passage)."""
+        if len(group) == 1:
+            return int(self.offsets[group[0] + 1] - self.offsets[group[0]])
+        terms = np.array(group)
+        return min(self.n_docs, int((self.offsets[terms + 1] - self.offsets[terms]).sum()))
+
     def contains(self, term: int, docs: np.ndarray) -> np.ndarray:
         """For each passage number in ``docs``, whether ``term`` occurs in it."""
         row = self.docs[self.row(term)]
@@ -64,12 +72,19 @@ class Postings:
         return row[at] == docs
 
 
+RESCORED = 4  # a query's scores-only groups rescore this many times the passages asked for
+
+
 @dataclass(frozen=True)
 class WeightedTerms:
-    """A query: a group of one or more synonymous terms scored as one term, times a query weight."""
+    """A query: a group of one or more synonymous terms scored as one term, times a query weight.
+    A group marked in ``scores_only`` finds no passages: it adds its weight to the best passages the
+    other groups find (:data:`RESCORED` times as many as asked for), so the long lists of a common
+    word are never read in full (as Lucene's common-terms query and rescorer do)."""
 
     groups: list[tuple[int, ...]]
     boosts: list[float]
+    scores_only: frozenset[int] = frozenset()  # positions in ``groups``
 
 
 class Scorer:
@@ -96,9 +111,17 @@ class Scorer:
             scratch = self._local.scratch = np.zeros(self.postings.n_docs, dtype=np.float32)
         return scratch
 
+    def group_idf(self, group: tuple[int, ...]) -> float:
+        """A synonym group's idf: its most common member's, as Lucene's SynonymQuery counts it. Known
+        without merging, so a long group need not be merged to score a few passages."""
+        p = self.postings
+        terms = np.array(group)
+        return float(p.idf[terms[np.argmax(p.offsets[terms + 1] - p.offsets[terms])]])
+
     def group_postings(self, group: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Passages and weights of a group; several synonyms count as one term (Pirkola): their tfs
-        add up and the group's idf comes from the passages that have any of them."""
+        add up, and the group's idf is :meth:`group_idf`. Long lists are merged in full here: a group
+        that only rescores (``WeightedTerms.scores_only``) is looked up instead."""
         p = self.postings
         if len(group) == 1:
             row = p.row(group[0])
@@ -109,28 +132,53 @@ class Scorer:
         docs = np.flatnonzero(tf_sum != 0) if len(every) > len(tf_sum) // 16 else _distinct(every)  # tfs are ≥ 1
         tf = tf_sum[docs].astype(np.float64)
         tf_sum[docs] = 0
-        idf = float(np.log(p.n_docs - len(docs) + 0.5) - np.log(len(docs) + 0.5))
-        if idf < 0:
-            idf = p.params.epsilon * float(np.mean(p.idf)) if len(p.idf) else 0.0
-        weights = idf * term_frequency_part(tf, p.doc_len[docs], p.avgdl, p.params)
-        return docs, weights.astype(np.float32)
+        return docs, self._group_weights(group, docs, tf)
+
+    def group_weights_at(self, group: tuple[int, ...], docs: np.ndarray) -> np.ndarray:
+        """The group's weight in each of ``docs`` (0 where none of its terms occurs), found by binary
+        search in its members' lists: for a few passages, far cheaper than merging long lists."""
+        p = self.postings
+        tf = np.zeros(len(docs))
+        for term in group:
+            row = p.row(term)
+            members = p.docs[row]
+            if not len(members):
+                continue
+            at = np.minimum(np.searchsorted(members, docs), len(members) - 1)
+            tf += np.where(members[at] == docs, p.tfs[row][at], 0)
+        return np.where(tf > 0, self._group_weights(group, docs, tf), 0.0)
+
+    def _group_weights(self, group: tuple[int, ...], docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        p = self.postings
+        return (self.group_idf(group) * term_frequency_part(tf, p.doc_len[docs], p.avgdl, p.params)).astype(np.float32)
+
+    def group_bound(self, group: tuple[int, ...]) -> float:
+        """The most a group can add to a passage's score (before its query weight)."""
+        if len(group) == 1:
+            return float(self.postings.max_weights[group[0]])
+        return max(self.group_idf(group), 0.0) * (self.postings.params.k1 + 1)  # the tf part stays under k1 + 1
 
     def top(self, query: WeightedTerms, k: int, allowed: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Passage numbers and scores of the ``k`` best passages, best first (ties: lower number first);
         with ``allowed`` (passage numbers → whether each may be ranked), only among those it allows."""
-        rows = []
-        for group, boost in zip(query.groups, query.boosts):
-            docs, weights = self.group_postings(group)
-            if allowed is not None:
-                keep = allowed(docs)
-                docs, weights = docs[keep], weights[keep]
-            if len(docs) and boost:
-                bound = float(self.postings.max_weights[group[0]]) if len(group) == 1 and allowed is None else float(weights.max())
-                rows.append(_Row(docs, weights, float(boost), bound * boost))
+        rows = [_Row(self, group, float(boost), allowed) for i, (group, boost) in enumerate(zip(query.groups, query.boosts))
+                if boost and self.postings.group_df(group) and i not in query.scores_only]
+        rescoring = [_Row(self, query.groups[i], float(query.boosts[i]), allowed) for i in sorted(query.scores_only)
+                     if query.boosts[i] and self.postings.group_df(query.groups[i])]
+        if not rows:
+            rows, rescoring = rescoring, []
         if not rows or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        rows.sort(key=lambda row: len(row.docs))
-        if sum(len(row.docs) for row in rows) <= self.exhaustive_below or len(rows[-1].docs) <= self.exhaustive_below:
+        if not rescoring:
+            return self._rank(rows, k)
+        docs, scores = self._rank(rows, RESCORED * k)
+        scores = scores + _lookup(rescoring, docs)
+        order = np.lexsort((docs, -scores))[:k]
+        return docs[order], scores[order].astype(np.float32)
+
+    def _rank(self, rows: list[_Row], k: int) -> tuple[np.ndarray, np.ndarray]:
+        rows.sort(key=lambda row: row.size)
+        if sum(row.size for row in rows) <= self.exhaustive_below or rows[-1].size <= self.exhaustive_below:
             return self._rank_all(rows, k)
         return self._rank_maxscore(rows, k)
 
@@ -166,7 +214,7 @@ class Scorer:
         later = by_bound[optional - 1 :: -1]  # highest bound first
         added = list(entering)
         candidates = sum(len(row.docs) for row in entering)
-        while later and len(later[0].docs) <= candidates:  # cheaper added in full than looked up
+        while later and later[0].size <= candidates:  # cheaper added in full than looked up
             added.append(later.pop(0))
         docs, partial = self._accumulate(added, entering)
         remaining = sum(row.bound for row in later)
@@ -189,7 +237,7 @@ class Scorer:
 
     def _contribution(self, row: _Row, docs: np.ndarray) -> np.ndarray:
         """What ``row`` adds to each of ``docs``: looked up when they are few, else scattered."""
-        if len(docs) * 8 < len(row.docs):
+        if len(docs) * 8 < row.size:
             return _lookup([row], docs)
         acc = self._scratch()
         acc[row.docs] = row.weighted()
@@ -204,8 +252,8 @@ class Scorer:
         against rounding, or 0.0 when there is none) with those passages and their scores."""
         budget = 0
         short = 0
-        while short < len(rows) and (not short or budget + len(rows[short].docs) <= self.exhaustive_below):
-            budget += len(rows[short].docs)
+        while short < len(rows) and (not short or budget + rows[short].size <= self.exhaustive_below):
+            budget += rows[short].size
             short += 1
         docs, partial = _best(*self._accumulate(rows[:short]), 2 * k, duplicates=short)
         scores = partial + _lookup(rows[short:], docs)
@@ -233,22 +281,50 @@ def _lookup(rows: list[_Row], docs: np.ndarray) -> np.ndarray:
     """What ``rows`` add to each of ``docs`` (found by binary search in their sorted lists)."""
     scores = np.zeros(len(docs))
     for row in rows:
-        at = np.minimum(np.searchsorted(row.docs, docs), len(row.docs) - 1)
-        scores += np.where(row.docs[at] == docs, row.weights[at], 0.0) * row.boost
+        scores += row.lookup(docs)
     return scores
 
 
-@dataclass(frozen=True)
 class _Row:
-    """One query term's postings, its query weight, and the most it can add to a passage's score."""
+    """One query group: its postings (a synonym group's merged only when they are read in full), its
+    query weight, and the most it can add to a passage's score. Passages ``allowed`` rejects are left out."""
 
-    docs: np.ndarray
-    weights: np.ndarray
-    boost: float
-    bound: float
+    def __init__(self, scorer: Scorer, group: tuple[int, ...], boost: float,
+                 allowed: Callable[[np.ndarray], np.ndarray] | None) -> None:
+        self.scorer, self.group, self.boost, self.allowed = scorer, group, boost, allowed
+        self.size = scorer.postings.group_df(group)  # postings to read: for a group, at most this many passages
+        self.bound = scorer.group_bound(group) * boost
+        self._postings: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _merged(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._postings is None:
+            docs, weights = self.scorer.group_postings(self.group)
+            if self.allowed is not None:
+                keep = self.allowed(docs)
+                docs, weights = docs[keep], weights[keep]
+            self._postings = docs, weights
+        return self._postings
+
+    @property
+    def docs(self) -> np.ndarray:
+        return self._merged()[0]
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self._merged()[1]
 
     def weighted(self) -> np.ndarray:
         return self.weights if self.boost == 1.0 else self.weights * np.float32(self.boost)
+
+    def lookup(self, docs: np.ndarray) -> np.ndarray:
+        """What the row adds to each of ``docs``, which ``allowed`` accepts."""
+        if self._postings is None and len(self.group) > 1:
+            return self.scorer.group_weights_at(self.group, docs) * self.boost
+        mine, weights = self._merged()
+        if not len(mine):
+            return np.zeros(len(docs))
+        at = np.minimum(np.searchsorted(mine, docs), len(mine) - 1)
+        return np.where(mine[at] == docs, weights[at], 0.0) * self.boost
 
 
 def _best(docs: np.ndarray, scores: np.ndarray, k: int, duplicates: int) -> tuple[np.ndarray, np.ndarray]:

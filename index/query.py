@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 
 from index.analysis import Analyzer, is_cjk, stop_words
 from index.bm25 import Postings, WeightedTerms
-from index.crosslingual import MAX_PHRASE_WORDS, english_key, english_sounds, split_latin, split_pinyin
+from index.crosslingual import MAX_PHRASE_WORDS, english_key, english_sounds, name_key, name_keys, split_latin, split_pinyin
 from index.store import StringTable, TermMap
 
 MAX_NAME_SYLLABLES = 4
+COMMON_MIN_PASSAGES = 10_000  # a list shorter than this is read in full in well under a millisecond
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class QueryOptions:
     names: bool = True  # a capitalised word or an acronym reads as a name first (Canada → 加拿大, not pinyin; US → 美国)
     phrases_first: bool = True  # a dictionary phrase's words count through the phrase alone (prime minister → 总理)
     sounds: bool = True  # a foreign name the dictionaries lack is matched by sound to the news's transliterations
+    common_share: float = 0.02  # an English word whose Chinese forms fill more of the passages than this only
+    #                             adds to passages the question's rarer words find (0: every word finds passages)
 
 
 @dataclass
@@ -74,12 +77,9 @@ class QueryBuilder:
         n = self.postings.n_docs
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def _df(self, group: tuple[int, ...]) -> int:
-        return min(self.postings.n_docs, sum(int(self.postings.offsets[t + 1] - self.postings.offsets[t]) for t in group))
-
     def concept(self, text: str, groups: list[tuple[int, ...]], known: bool = True) -> Concept:
         groups = [g for g in groups if g]
-        information = max((self.information(self._df(g)) for g in groups), default=self.information(0))
+        information = max((self.information(self.postings.group_df(g)) for g in groups), default=self.information(0))
         return Concept(text, groups, information, known or bool(groups))
 
     def build(self, question: str) -> Query:
@@ -95,13 +95,23 @@ class QueryBuilder:
                 concepts.append(self.concept(word, [ids]))
         in_concepts = {g for c in concepts for g in c.groups}
         extra.extend(g for g in (self._ids([b]) for b in bigrams) if g not in in_concepts)
+        chinese_groups = sum(len(c.groups) for c in concepts)
         concepts.extend(self._english(latin))
         groups = [g for c in concepts for g in c.groups]
+        common = {i for i, g in enumerate(groups) if i >= chinese_groups and self._common(g)}
         if not self.options.structured:
+            common = {j for j, (i, g) in enumerate((i, t) for i, g in enumerate(groups) for t in g) if i in common}
             groups = [(t,) for g in groups for t in g]
         boosts = [1.0] * len(groups)
         bigram_groups = [g for g in extra if g]
-        return Query(concepts, WeightedTerms(groups + bigram_groups, boosts + [self.options.bigram_weight] * len(bigram_groups)))
+        return Query(concepts, WeightedTerms(groups + bigram_groups, boosts + [self.options.bigram_weight] * len(bigram_groups),
+                                             frozenset(common)))
+
+    def _common(self, group: tuple[int, ...]) -> bool:
+        """Whether an English word's Chinese forms are so common that reading them in full costs more
+        than they tell: in over ``common_share`` of the passages, and many passages at that."""
+        df = self.postings.group_df(group)
+        return bool(self.options.common_share) and df > max(self.options.common_share * self.postings.n_docs, COMMON_MIN_PASSAGES)
 
     def tokens_query(self, tokens: list[str]) -> WeightedTerms:
         """rank-bm25's query for already analysed tokens: each occurrence of a token scores once."""
@@ -145,11 +155,12 @@ class QueryBuilder:
         """The word's translations (None: no dictionary knows it), and whether they include a
         name's that the news writes in more than one character, which then outranks a pinyin
         reading. An acronym is read as a name (US → 美国), a capitalised word inside a sentence
-        as a name and a word (Canada, Islands → 群岛), any other word as a word first (us → 我们)."""
+        as a name and a word (Canada, Islands → 群岛), any other word as a word first (us → 我们).
+        Names are looked up as written (Manning is not man), words by their stem."""
         if not self.options.lexicon:
             return None, False
-        key = english_key(word) if self.options.stemming else word.lower()
-        common, name = self.lexicon.get(key), self.names.get(key)
+        common = self.lexicon.get(english_key(word) if self.options.stemming else word.lower())
+        name = next((found for key in name_keys(word) if (found := self.names.get(key)) is not None), None)
         if not self.options.names:
             return (None if common is None and name is None else tuple(sorted({*(common or ()), *(name or ())}))), False
         if name and _acronym(word):  # US → 美国, not 我们
@@ -172,9 +183,9 @@ class QueryBuilder:
                 span = range(start, start + size)
                 if covered.intersection(span) or {words[start].lower(), words[start + size - 1].lower()} & stop_words():
                     continue
-                key = " ".join(keys[start : start + size])
-                first, then = (self.names, self.lexicon) if words[start][:1].isupper() else (self.lexicon, self.names)
-                terms = first.get(key) or then.get(key)
+                as_word = self.lexicon.get(" ".join(keys[start : start + size]))
+                as_name = self.names.get(name_key(words[start : start + size]))
+                terms = (as_name or as_word) if words[start][:1].isupper() else (as_word or as_name)
                 if terms:
                     if self.options.phrases_first:
                         covered.update(span)

@@ -278,13 +278,13 @@ class OpenIndex:
         weighted = {t: found.astype(float) for t, found in present.items()}
         if self.options.context_match >= 1:
             return weighted
+        words = {term: self.vocabulary[term] for term, found in present.items() if found.any()}
         for i in range(len(texts)):
             if not texts.has_context(i):
                 continue  # no title or heading: every match is in the passage's own text
             written = texts[i].lower()
-            for term, found in present.items():
-                word = self.vocabulary[term]  # Traditional text is converted only when the word is not there as written
-                if found[i] and word not in written and word not in texts.normalized(i, self.analyzer):
+            for term, word in words.items():  # Traditional text is converted only when the word is not there as written
+                if present[term][i] and word not in written and word not in texts.normalized(i, self.analyzer):
                     weighted[term][i] = self.options.context_match
         return weighted
 

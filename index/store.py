@@ -20,7 +20,6 @@ every file's size (cheap); :func:`check_files` with ``content=True`` checks ever
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import fcntl
 import hashlib
@@ -210,10 +209,14 @@ def _opened(path: Path) -> Iterator:
 
 @dataclass
 class StringTable(Sequence[str]):
-    """Sorted strings in one UTF-8 blob; a string's id is its rank; lookup by binary search."""
+    """Sorted strings in one UTF-8 blob; a string's id is its rank; lookup by binary search (on the
+    bytes: UTF-8 sorts as the strings do)."""
 
     blob: mmap.mmap | bytes
     offsets: np.ndarray
+
+    def __post_init__(self) -> None:
+        self._bounds = memoryview(np.ascontiguousarray(self.offsets, dtype=np.int64)).cast("B").cast("q")  # plain ints
 
     @classmethod
     def open(cls, generation: Path, name: str = "terms") -> StringTable:
@@ -228,8 +231,15 @@ class StringTable(Sequence[str]):
         return self.blob[int(self.offsets[term_id]) : int(self.offsets[term_id + 1])].decode("utf-8")
 
     def id(self, term: str) -> int | None:
-        at = bisect.bisect_left(self, term)
-        return at if at < len(self) and self[at] == term else None
+        key, blob, bounds = term.encode("utf-8", "surrogatepass"), self.blob, self._bounds
+        low, high = 0, len(self)
+        while low < high:
+            middle = (low + high) // 2
+            if blob[bounds[middle] : bounds[middle + 1]] < key:
+                low = middle + 1
+            else:
+                high = middle
+        return low if low < len(self) and blob[bounds[low] : bounds[low + 1]] == key else None
 
 
 def write_string_table(writer: GenerationWriter, sorted_strings: list[str], name: str = "terms") -> None:

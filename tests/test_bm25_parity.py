@@ -11,7 +11,7 @@ import pytest
 from conftest import SHARED
 from rank_bm25 import BM25Okapi
 
-from index.bm25 import Scorer
+from index.bm25 import RESCORED, Scorer, WeightedTerms
 from index.engine import Engine
 from index.passages import searchable_text
 
@@ -134,8 +134,9 @@ def test_maxscore_equals_exhaustive_scoring_on_real_questions(tmp_path, exhausti
 
 @pytest.mark.parametrize("synonyms", [("t20", "t25", "t30"), ("rare1", "rare2")])
 def test_a_synonym_group_scores_as_one_term(tmp_path, synonyms):
-    """Pirkola: the synonyms' tfs add up and the df is their union, exactly as rank-bm25 scores one
-    merged term; a large union is read off a mask, a small one (the rare words) is sorted."""
+    """Pirkola with Lucene's SynonymQuery idf: the synonyms' tfs add up, as rank-bm25 scores one
+    merged term, and the idf is the most common member's; a large union is read off a mask, a small
+    one (the rare words) is sorted, and looking the weights up gives the same."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     random_corpus(corpus, 6)
@@ -144,8 +145,41 @@ def test_a_synonym_group_scores_as_one_term(tmp_path, synonyms):
     engine = Engine(corpus, tmp_path / "index")
     index = engine.index()
     group = tuple(sorted(index.vocabulary.id(t) for t in synonyms))
-    docs, weights = Scorer(index.postings).group_postings(group)
-    merged = [["syn" if t in synonyms else t for t in doc] for doc in indexed_tokens(engine)]
-    expected = BM25Okapi(merged).get_scores(["syn"])
-    assert docs.tolist() == [i for i, doc in enumerate(merged) if "syn" in doc]
+    scorer = Scorer(index.postings)
+    docs, weights = scorer.group_postings(group)
+    tokens = indexed_tokens(engine)
+    merged = BM25Okapi([["syn" if t in synonyms else t for t in doc] for doc in tokens])
+    original = BM25Okapi(tokens)
+    most_common = max(synonyms, key=lambda t: sum(t in doc for doc in tokens))
+    expected = merged.get_scores(["syn"]) / merged.idf["syn"] * original.idf[most_common]
+    assert docs.tolist() == [i for i, doc in enumerate(tokens) if set(doc) & set(synonyms)]
     np.testing.assert_allclose(weights, expected[docs], rtol=1e-5)
+    everywhere = np.arange(index.postings.n_docs)
+    np.testing.assert_allclose(scorer.group_weights_at(group, everywhere), expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_a_scores_only_group_rescores_what_the_others_find(tmp_path, seed):
+    """A common word marked scores-only brings no passage in: the top k are the passages the other
+    words find, ranked by their full scores (all of them, as long as they are few)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    vocabulary = random_corpus(corpus, seed)
+    index = Engine(corpus, tmp_path / "index").index()
+    rng = random.Random(seed)
+    ids = {t: index.vocabulary.id(t) for t in vocabulary + ["common"]}
+    k = 10
+    rarer = [t for t in vocabulary[20:] if ids[t] is not None and index.postings.group_df((ids[t],)) <= RESCORED * k // 2]
+    for _ in range(20):
+        rare = rng.sample(rarer, 2)
+        groups = [(ids[t],) for t in rare] + [tuple(sorted({ids["common"], ids["t0"], ids["t1"]}))]
+        full = WeightedTerms(groups, [1.0] * len(groups))
+        found = WeightedTerms(groups, [1.0] * len(groups), scores_only=frozenset({len(groups) - 1}))
+        exhaustive = Scorer(index.postings, exhaustive_below=10**9)
+        all_docs, all_scores = exhaustive.top(full, index.postings.n_docs)
+        finders = {d for t in rare for d in index.postings.docs[index.postings.row(ids[t])].tolist()}
+        expected = [(d, s) for d, s in zip(all_docs.tolist(), all_scores.tolist()) if d in finders][:k]
+        for scorer in (exhaustive, Scorer(index.postings, exhaustive_below=4)):
+            docs, scores = scorer.top(found, k)
+            assert docs.tolist() == [d for d, _ in expected]
+            np.testing.assert_allclose(scores, [s for _, s in expected], rtol=1e-5)

