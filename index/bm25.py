@@ -52,23 +52,25 @@ class Postings:
     def n_docs(self) -> int:
         return len(self.doc_len)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_bounds", memoryview(np.ascontiguousarray(self.offsets, dtype=np.int64)).cast("B").cast("q"))
+
     def row(self, term: int) -> slice:
-        return slice(int(self.offsets[term]), int(self.offsets[term + 1]))
+        return slice(self._bounds[term], self._bounds[term + 1])
 
     def group_df(self, group: tuple[int, ...]) -> int:
         """The most passages a synonym group can be in: its members' document frequencies added up
         (at most every passage)."""
-        if len(group) == 1:
-            return int(self.offsets[group[0] + 1] - self.offsets[group[0]])
-        terms = np.array(group)
-        return min(self.n_docs, int((self.offsets[terms + 1] - self.offsets[terms]).sum()))
+        bounds = self._bounds
+        return min(self.n_docs, sum(bounds[t + 1] - bounds[t] for t in group))
 
     def contains(self, term: int, docs: np.ndarray) -> np.ndarray:
         """For each passage number in ``docs``, whether ``term`` occurs in it."""
         row = self.docs[self.row(term)]
         if not len(row):
             return np.zeros(len(docs), dtype=bool)
-        at = np.minimum(np.searchsorted(row, docs), len(row) - 1)
+        at = row.searchsorted(docs)
+        np.minimum(at, len(row) - 1, out=at)
         return row[at] == docs
 
 
@@ -144,8 +146,10 @@ class Scorer:
             members = p.docs[row]
             if not len(members):
                 continue
-            at = np.minimum(np.searchsorted(members, docs), len(members) - 1)
-            tf += np.where(members[at] == docs, p.tfs[row][at], 0)
+            at = members.searchsorted(docs)
+            np.minimum(at, len(members) - 1, out=at)
+            found = members[at] == docs
+            tf[found] += p.tfs[row][at[found]]
         return np.where(tf > 0, self._group_weights(group, docs, tf), 0.0)
 
     def _group_weights(self, group: tuple[int, ...], docs: np.ndarray, tf: np.ndarray) -> np.ndarray:

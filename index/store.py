@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -264,8 +265,14 @@ class TermMap:
         check_offsets(term_map.offsets, len(term_map.keys), len(term_map.terms), f"{name}_rows.npy")
         return term_map
 
+    def __post_init__(self) -> None:
+        self._cached = lru_cache(maxsize=1 << 16)(self._lookup)  # questions ask for the same few thousand words
+
     def get(self, key: str) -> tuple[int, ...] | None:
         """The term ids stored for ``key`` (possibly none), or None when the key is unknown."""
+        return self._cached(key)
+
+    def _lookup(self, key: str) -> tuple[int, ...] | None:
         at = self.keys.id(key)
         if at is None:
             return None
