@@ -12,6 +12,7 @@ from index.build import IndexOptions
 from index.crosslingual import english_key, pinyin_key, pinyin_syllables, split_latin, split_pinyin
 from index.lexicon import english_lexicon
 from index.engine import Engine
+from index import query as query_module
 from index.query import QueryOptions
 from index.search import SearchOptions
 
@@ -218,3 +219,24 @@ def test_a_passage_that_names_it_beats_one_under_a_headline_that_does(corpus, tm
     assert "谷歌 DeepMind 负责人" in engine.ask("What did Google DeepMind tell the Qwen team?").hits[0].text
     headline_only = Engine(corpus, tmp_path / "index", IndexOptions(), SearchOptions(context_match=1.0))
     assert "智谱回复" in headline_only.ask("What did Google DeepMind tell the Qwen team?").hits[0].text
+
+
+def test_common_english_words_only_rescore_what_rarer_words_find(seed_engine, monkeypatch):
+    """A word whose Chinese forms fill over common_share of the passages is marked scores-only; the
+    first passage stays the one the whole question finds (the seed article is too small for the
+    10,000-passage floor, so the floor is lowered here)."""
+    monkeypatch.setattr(query_module, "COMMON_MIN_PASSAGES", 0)
+    index = seed_engine.index()
+    question = "Who approved Lin Junyang's resignation?"
+    everything = index.search(question, 3)
+    index.queries.options = QueryOptions(common_share=0.5)
+    try:
+        query = index.queries.build(question).scoring
+        common = {i for i, group in enumerate(query.groups) if index.postings.group_df(group) > 0.5 * index.postings.n_docs}
+        assert query.scores_only and query.scores_only == common  # an English question: every group is English
+        assert len(common) < len(query.groups)
+        rescored = index.search(question, 3)
+    finally:
+        index.queries.options = QueryOptions()
+    assert rescored.hits[0].text == everything.hits[0].text
+    assert "批准林俊旸" in rescored.hits[0].text
