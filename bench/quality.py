@@ -176,7 +176,9 @@ def write_report(results: dict, labels: list[str], sets: list[str], limit: int |
             lines.append(f"| {s} ({lang}) | {q['n']:,} | {q['hit@1']:.3f} | {q['hit@3']:.3f} | {q['hit@5']:.3f} | {q['mrr@10']:.3f} | — | {q['p50_ms']:.1f} |")
     lines += [
         "",
-        "Sets (from `../shared/`): `seed` is the public seed questions (English and Chinese) over `seeds/`;",
+        "Sets (from `../shared/`, and one of this project's own in `bench/questions/`): `seed` is the public",
+        "seed questions (English and Chinese) over `seeds/`, and `seed_phrasings` 24 new English phrasings",
+        "about the same article and 6 questions it cannot answer;",
         "the others index their contexts as documents through the normal ingest (a context becomes",
         "several passages) and count a hit when a passage of the gold context is returned;",
         "`antiterror+cctv` adds the 403k paragraphs of CCTV news as distractors; `temporal` asks",
