@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.store import plain_ints
+
 
 @dataclass(frozen=True)
 class BM25Params:
@@ -53,7 +55,7 @@ class Postings:
         return len(self.doc_len)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_bounds", memoryview(np.ascontiguousarray(self.offsets, dtype=np.int64)).cast("B").cast("q"))
+        object.__setattr__(self, "_bounds", plain_ints(self.offsets))
 
     def row(self, term: int) -> slice:
         return slice(self._bounds[term], self._bounds[term + 1])
@@ -66,12 +68,7 @@ class Postings:
 
     def contains(self, term: int, docs: np.ndarray) -> np.ndarray:
         """For each passage number in ``docs``, whether ``term`` occurs in it."""
-        row = self.docs[self.row(term)]
-        if not len(row):
-            return np.zeros(len(docs), dtype=bool)
-        at = row.searchsorted(docs)
-        np.minimum(at, len(row) - 1, out=at)
-        return row[at] == docs
+        return _find(self.docs[self.row(term)], docs)[1]
 
 
 RESCORED = 4  # a query's scores-only groups rescore this many times the passages asked for
@@ -143,14 +140,9 @@ class Scorer:
         tf = np.zeros(len(docs))
         for term in group:
             row = p.row(term)
-            members = p.docs[row]
-            if not len(members):
-                continue
-            at = members.searchsorted(docs)
-            np.minimum(at, len(members) - 1, out=at)
-            found = members[at] == docs
+            at, found = _find(p.docs[row], docs)
             tf[found] += p.tfs[row][at[found]]
-        return np.where(tf > 0, self._group_weights(group, docs, tf), 0.0)
+        return self._group_weights(group, docs, tf)  # the tf part of 0 is 0
 
     def _group_weights(self, group: tuple[int, ...], docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
         p = self.postings
@@ -165,10 +157,12 @@ class Scorer:
     def top(self, query: WeightedTerms, k: int, allowed: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Passage numbers and scores of the ``k`` best passages, best first (ties: lower number first);
         with ``allowed`` (passage numbers → whether each may be ranked), only among those it allows."""
-        rows = [_Row(self, group, float(boost), allowed) for i, (group, boost) in enumerate(zip(query.groups, query.boosts))
-                if boost and self.postings.group_df(group) and i not in query.scores_only]
-        rescoring = [_Row(self, query.groups[i], float(query.boosts[i]), allowed) for i in sorted(query.scores_only)
-                     if query.boosts[i] and self.postings.group_df(query.groups[i])]
+        rows: list[_Row] = []
+        rescoring: list[_Row] = []
+        for i, (group, boost) in enumerate(zip(query.groups, query.boosts)):
+            row = _Row(self, group, float(boost), allowed)
+            if boost and row.size:
+                (rescoring if i in query.scores_only else rows).append(row)
         if not rows:
             rows, rescoring = rescoring, []
         if not rows or k <= 0:
@@ -266,6 +260,16 @@ class Scorer:
         return _lowered(_kth(scores, k)), docs, scores
 
 
+def _find(row: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``docs`` stands in the sorted ``row`` (a valid index even where it is absent, for
+    a non-empty row) and whether it is there."""
+    if not len(row):
+        return np.zeros(len(docs), dtype=np.int64), np.zeros(len(docs), dtype=bool)
+    at = row.searchsorted(docs)
+    np.minimum(at, len(row) - 1, out=at)
+    return at, row[at] == docs
+
+
 def _distinct(docs: np.ndarray) -> np.ndarray:
     """The sorted distinct values of ``docs`` (by sorting: np.unique's hashing is far slower here)."""
     docs = np.sort(docs)
@@ -325,10 +329,8 @@ class _Row:
         if self._postings is None and len(self.group) > 1:
             return self.scorer.group_weights_at(self.group, docs) * self.boost
         mine, weights = self._merged()
-        if not len(mine):
-            return np.zeros(len(docs))
-        at = np.minimum(np.searchsorted(mine, docs), len(mine) - 1)
-        return np.where(mine[at] == docs, weights[at], 0.0) * self.boost
+        at, found = _find(mine, docs)
+        return np.where(found, weights[at] if len(mine) else 0.0, 0.0) * self.boost
 
 
 def _best(docs: np.ndarray, scores: np.ndarray, k: int, duplicates: int) -> tuple[np.ndarray, np.ndarray]:

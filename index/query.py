@@ -99,9 +99,10 @@ class QueryBuilder:
         concepts.extend(self._english(latin))
         groups = [g for c in concepts for g in c.groups]
         common = {i for i, g in enumerate(groups) if i >= chinese_groups and self._common(g)}
-        if not self.options.structured:
-            common = {j for j, (i, g) in enumerate((i, t) for i, g in enumerate(groups) for t in g) if i in common}
-            groups = [(t,) for g in groups for t in g]
+        if not self.options.structured:  # each translation a term of its own, common where its word is
+            split = [(i, (t,)) for i, g in enumerate(groups) for t in g]
+            common = {j for j, (i, _) in enumerate(split) if i in common}
+            groups = [g for _, g in split]
         boosts = [1.0] * len(groups)
         bigram_groups = [g for g in extra if g]
         return Query(concepts, WeightedTerms(groups + bigram_groups, boosts + [self.options.bigram_weight] * len(bigram_groups),

@@ -20,6 +20,7 @@ every file's size (cheap); :func:`check_files` with ``content=True`` checks ever
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import fcntl
 import hashlib
@@ -208,6 +209,12 @@ def _opened(path: Path) -> Iterator:
         yield handle
 
 
+def plain_ints(offsets: np.ndarray) -> memoryview:
+    """An int64 array (memory-mapped or not) read as plain Python ints: indexing it costs far less
+    than indexing the array, which makes a NumPy scalar each time."""
+    return memoryview(np.ascontiguousarray(offsets, dtype=np.int64)).cast("B").cast("q")
+
+
 @dataclass
 class StringTable(Sequence[str]):
     """Sorted strings in one UTF-8 blob; a string's id is its rank; lookup by binary search (on the
@@ -217,7 +224,7 @@ class StringTable(Sequence[str]):
     offsets: np.ndarray
 
     def __post_init__(self) -> None:
-        self._bounds = memoryview(np.ascontiguousarray(self.offsets, dtype=np.int64)).cast("B").cast("q")  # plain ints
+        self._bounds = plain_ints(self.offsets)
 
     @classmethod
     def open(cls, generation: Path, name: str = "terms") -> StringTable:
@@ -229,18 +236,15 @@ class StringTable(Sequence[str]):
         return len(self.offsets) - 1
 
     def __getitem__(self, term_id: int) -> str:  # type: ignore[override]
-        return self.blob[int(self.offsets[term_id]) : int(self.offsets[term_id + 1])].decode("utf-8")
+        return self._bytes(term_id).decode("utf-8")
+
+    def _bytes(self, term_id: int) -> bytes:
+        return self.blob[self._bounds[term_id] : self._bounds[term_id + 1]]
 
     def id(self, term: str) -> int | None:
-        key, blob, bounds = term.encode("utf-8", "surrogatepass"), self.blob, self._bounds
-        low, high = 0, len(self)
-        while low < high:
-            middle = (low + high) // 2
-            if blob[bounds[middle] : bounds[middle + 1]] < key:
-                low = middle + 1
-            else:
-                high = middle
-        return low if low < len(self) and blob[bounds[low] : bounds[low + 1]] == key else None
+        key = term.encode("utf-8", "surrogatepass")
+        at = bisect.bisect_left(range(len(self)), key, key=self._bytes)
+        return at if at < len(self) and self._bytes(at) == key else None
 
 
 def write_string_table(writer: GenerationWriter, sorted_strings: list[str], name: str = "terms") -> None:
