@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test index quality bench stress docker-smoke clean
+.PHONY: run test index quality answerability bench stress docker-smoke clean
 
 $(STAMP): pyproject.toml tools/fetch_dictionary.py
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ index: $(STAMP) ## (re)build the index of seeds/
 quality: $(STAMP) ## answer quality per mechanism on ../shared question sets → docs/quality.md, docs/quality.png
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/quality.py $(ARGS)
+
+answerability: $(STAMP) ## refit the no-answer model on generated questions → index/data/answerability.json (about 10 min)
+	$(BIN)/pip install --quiet -e '.[fit]'
+	$(BIN)/python tools/fit_answerability.py $(ARGS)
 
 bench: $(STAMP) ## speed and memory at 10k/100k/1M paragraphs against rank-bm25 and bm25s (ARGS="--sizes 10000 --json out.json")
 	$(BIN)/pip install --quiet -e '.[test,bench]'

@@ -163,7 +163,8 @@ def ask(question: str, top_k: int | None, as_json: bool, corpus: Path | None, in
 @index_option
 def evaluate_command(questions: Path, contexts: Path | None, distractors: tuple[Path, ...], eval_index: Path | None,
                      limit: int | None, as_json: bool, corpus: Path | None, index_dir: Path | None) -> None:
-    """Measure hit@1/3/5, MRR@10, no-answer accuracy and median latency on QUESTIONS."""
+    """Measure hit@1/3/5, MRR@10, refusals (of unanswerable questions; of answerable ones whose right
+    passage ranked in the top 3) and median latency on QUESTIONS."""
     from index.evaluate import CaseFileError, evaluate, load_cases, qa_engine
 
     settings = _settings(corpus, index_dir)

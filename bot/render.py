@@ -26,6 +26,17 @@ USAGE = (
 )
 NO_ANSWER = "Nothing in the news matches “{question}”. Try other words, or a name as it is written in the news."
 NO_ANSWER_IN_WINDOW = "Nothing in the news {window} matches “{question}”. Try a wider range, or none."
+NOT_ANSWERED = "Nothing in the news answers “{question}”."
+AFTER_NEWS = "Nothing in the news answers “{question}”: it asks about a time after the newest news here, of {date}."
+AHEAD = "Nothing in the news answers “{question}”: it asks about the days ahead, which no news has reported yet."
+NOT_NEWS = {  # refusals of the kinds of question no news answers (index.answerability.KINDS)
+    "personal": "Nothing in the news answers “{question}”: it is about you or yours, and the news is about the world.",
+    "how_to": "Nothing in the news answers “{question}”: it asks how to do something or where to go, which the news does not advise on.",
+    "live": "Nothing in the news answers “{question}”: it asks for a live price or what to pay, which the news reports only after the fact.",
+    "private": "Nothing in the news answers “{question}”: it asks for a password or code, which no news prints.",
+}
+CLOSEST_LABEL = "Closest coverage, not an answer:"
+CLOSEST_SHOWN = 2
 APOLOGY = "Sorry, something went wrong while searching the news. Please try again in a moment."
 
 
@@ -130,8 +141,16 @@ def message_blocks(text: str) -> list[dict]:
 
 
 def no_answer_text(answer: Answer, question: str) -> str:
+    """Why there is no answer: nothing in range, a time after the newest news, a kind of question no
+    news answers, nothing that answers it (the closest coverage follows), or nothing that matches at all."""
     if answer.window:
         return NO_ANSWER_IN_WINDOW.format(window=answer.window, question=question)
+    if answer.reason == "after_news":
+        return (AFTER_NEWS if answer.news_until else AHEAD).format(question=question, date=answer.news_until)
+    if answer.reason in NOT_NEWS:
+        return NOT_NEWS[answer.reason].format(question=question)
+    if answer.reason == "weak":
+        return NOT_ANSWERED.format(question=question)
     return NO_ANSWER.format(question=question)
 
 
@@ -146,7 +165,12 @@ def answer_message(answer: Answer) -> dict:
     question = escape_quoted(truncate(answer.question, 200))
     if not answer.answered:
         text = no_answer_text(answer, question)
-        return {"text": text, "blocks": message_blocks(text)}
+        blocks = message_blocks(text)
+        if answer.closest:
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"_{CLOSEST_LABEL}_"}]})
+            for hit in answer.closest[:CLOSEST_SHOWN]:
+                blocks.extend(passage_blocks(hit))
+        return {"text": text, "blocks": blocks[:MAX_BLOCKS]}
     header = header_text(answer, question)
     blocks = message_blocks(f"*{header}*")
     for hit in answer.hits:
@@ -158,9 +182,16 @@ def answer_message(answer: Answer) -> dict:
 def text_answer(answer: Answer, bold: Callable[[str], str] = lambda s: s) -> str:
     """The same answer as plain text, for the console and the command line."""
     if not answer.answered:
-        return no_answer_text(answer, answer.question)
+        if not answer.closest:
+            return no_answer_text(answer, answer.question)
+        return "\n".join([no_answer_text(answer, answer.question), "", CLOSEST_LABEL, "", _passages_text(answer.closest[:CLOSEST_SHOWN], bold)])
     lines = [header_text(answer, answer.question), ""] if answer.as_of else []
-    for hit in answer.hits:
+    return "\n".join(lines + [_passages_text(answer.hits, bold)]).rstrip()
+
+
+def _passages_text(hits: list[Hit], bold: Callable[[str], str]) -> str:
+    lines = []
+    for hit in hits:
         body = highlight(hit.text, hit.matched, lambda s: s, bold).replace("\n", "\n   ")
         lines.append(f"{hit.rank}. {body}")
         lines.append(f"   — {citation_line(hit, str, lambda url, label: label)}   (score {hit.score:.2f})")

@@ -71,8 +71,7 @@ class Settings(BaseSettings):
     bigram_weight: float = Field(0.5, ge=0)
     coordination: bool = True
     phrase_weight: float = Field(1.0, ge=0)
-    min_coverage: float = Field(0.25, ge=0, le=1)
-    min_corpus_coverage: float = Field(0.4, ge=0, le=1)
+    min_answer_probability: float | None = Field(None, ge=0, le=1)
     # Time.
     time_filters: bool = True
     named_date_boost: float = Field(2.0, ge=1)

@@ -148,6 +148,11 @@ class Scorer:
         p = self.postings
         return (self.group_idf(group) * term_frequency_part(tf, p.doc_len[docs], p.avgdl, p.params)).astype(np.float32)
 
+    def unseen_bound(self) -> float:
+        """The most a word in a single passage could add: what a question word the news lacks might have scored."""
+        n = self.postings.n_docs
+        return max(0.0, float(np.log(n - 0.5) - np.log(1.5))) * (self.postings.params.k1 + 1)
+
     def group_bound(self, group: tuple[int, ...]) -> float:
         """The most a group can add to a passage's score (before its query weight)."""
         if len(group) == 1:

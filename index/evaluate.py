@@ -102,15 +102,27 @@ def first_hit_rank(case: Case, answer: Answer) -> int | None:
     return None
 
 
+def ranked_rank(case: Case, answer: Answer) -> int | None:
+    """Where the right passage was ranked, whether or not the answer was refused (a refusal keeps
+    its ranking as the closest coverage)."""
+    for hit in answer.hits or answer.closest:
+        if case.is_hit(hit):
+            return hit.rank
+    return None
+
+
 def score(cases: list[Case], ask: Callable[[str], Answer]) -> dict:
-    """Ask every question and summarise: ``n``, ``hit@1/3/5``, ``mrr@10``, ``no_answer_accuracy``,
-    ``p50_ms``, and when the questions say their language, the same per language (``by_lang``)."""
+    """Ask every question and summarise: ``n``, ``hit@1/3/5``, ``mrr@10`` (a refusal is a miss),
+    ``no_answer_accuracy`` (the unanswerable questions refused), ``false_refusals`` (the answerable
+    questions refused although the right passage ranked in the top 3), ``p50_ms``, and when the
+    questions say their language, the same per language (``by_lang``)."""
     results = []
     for case in cases:
         started = time.perf_counter()
         answer = ask(case.question)
         elapsed = (time.perf_counter() - started) * 1000
-        results.append(_Result(case, first_hit_rank(case, answer) if case.answerable else None, not answer.answered, elapsed))
+        ranked = ranked_rank(case, answer) if case.answerable else None
+        results.append(_Result(case, first_hit_rank(case, answer) if case.answerable else None, not answer.answered, elapsed, ranked))
     figures = _figures(results)
     languages = sorted({c.lang for c in cases if c.lang})
     if languages:
@@ -124,19 +136,23 @@ class _Result:
     rank: int | None  # of the first right passage, for an answerable question
     refused: bool
     ms: float
+    ranked: int | None = None  # where the right passage was ranked, refused or not
 
 
 def _figures(results: list[_Result]) -> dict:
     ranks = [r.rank for r in results if r.case.answerable]
     no_answer = [r.refused for r in results if not r.case.answerable]
+    found = [r for r in results if r.case.answerable and r.ranked is not None and r.ranked <= 3]
     answerable = len(ranks) or 1
     return {
         "n": len(results),
+        "answerable": len(ranks),
         "hit@1": sum(r is not None and r <= 1 for r in ranks) / answerable,
         "hit@3": sum(r is not None and r <= 3 for r in ranks) / answerable,
         "hit@5": sum(r is not None and r <= 5 for r in ranks) / answerable,
         "mrr@10": sum(1 / r for r in ranks if r is not None) / answerable,
         "no_answer_accuracy": sum(no_answer) / len(no_answer) if no_answer else None,
+        "false_refusals": sum(r.refused for r in found) / len(found) if found else None,
         "p50_ms": statistics.median(r.ms for r in results) if results else 0.0,
     }
 

@@ -47,6 +47,7 @@ class Concept:
     groups: list[tuple[int, ...]] = field(default_factory=list)
     information: float = 0.0
     known: bool = True  # False: a word neither the news nor the dictionary knows; it cannot count against an answer
+    guessed: bool = False  # found by how it sounds or reads as pinyin, not by a dictionary or as written
 
 
 @dataclass
@@ -77,10 +78,10 @@ class QueryBuilder:
         n = self.postings.n_docs
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def concept(self, text: str, groups: list[tuple[int, ...]], known: bool = True) -> Concept:
+    def concept(self, text: str, groups: list[tuple[int, ...]], known: bool = True, guessed: bool = False) -> Concept:
         groups = [g for g in groups if g]
         information = max((self.information(self.postings.group_df(g)) for g in groups), default=self.information(0))
-        return Concept(text, groups, information, known or bool(groups))
+        return Concept(text, groups, information, known or bool(groups), guessed and bool(groups))
 
     def build(self, question: str) -> Query:
         concepts: list[Concept] = []
@@ -145,9 +146,10 @@ class QueryBuilder:
                 run.append(word)
                 continue
             group = tuple(sorted(set(literal) | set(translations or ())))
-            if not group and _inside_sentence(i, word) and not word.isupper():
+            sounded = not group and _inside_sentence(i, word) and not word.isupper()
+            if sounded:
                 group = self._sounding(word)
-            concepts.append(self.concept(word, [group], known=bool(literal) or translations is not None or bool(group)))
+            concepts.append(self.concept(word, [group], known=bool(literal) or translations is not None or bool(group), guessed=sounded))
         if run:
             concepts.append(self._name(run))
         return concepts
@@ -215,7 +217,7 @@ class QueryBuilder:
         found = whole or parts
         if not found and len(run) == 1:
             found = set(self._sounding(run[0]))
-        return self.concept(" ".join(run), [tuple(sorted(found))])
+        return self.concept(" ".join(run), [tuple(sorted(found))], guessed=True)
 
     def _sounding(self, word: str) -> tuple[int, ...]:
         """A foreign name the dictionaries lack, by sound: the news's transliterations whose

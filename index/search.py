@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from index.analysis import Analyzer, has_cjk
+from index.answerability import KIND_CONFIDENCE, UNLIKELY_KINDS, Evidence, question_kind, shipped_model
 from index.bm25 import BM25Params, Postings, Scorer, WeightedTerms
 from index.metadata import UNDATED, day_number
 from index.query import Concept, Query, QueryBuilder, QueryOptions
@@ -18,6 +20,7 @@ from index.text import clean, longest_shared_run, normalize
 from index.when import TimeFilterError, TimeScope, read_time
 
 MAX_QUESTION_CHARS = 500
+AGREEMENT_DEPTH = 5  # the first passage and the next four, whose coverage says whether they agree
 
 
 @dataclass(frozen=True)
@@ -25,8 +28,7 @@ class SearchOptions:
     """Query-time settings: how questions are expanded, and when the news has no answer."""
 
     query: QueryOptions = field(default_factory=QueryOptions)
-    min_coverage: float = 0.25  # share of the question the first passage must cover...
-    min_corpus_coverage: float = 0.4  # ...and share of it the news must know at all
+    min_answer_probability: float | None = None  # below this the news has no answer (None: the fitted model's own; 0: never refuse)
     coordination: bool = True  # rerank the best passages by BM25 × share of the question they cover
     phrase_weight: float = 1.0  # ...and × (1 + this × share of the question found verbatim in one run)
     rerank_depth: int = 30
@@ -79,6 +81,12 @@ class Answer:
     hits: list[Hit]
     as_of: str | None = None  # a question about the present: the date "now" stands for
     window: str | None = None  # a question limited in time: "between 2024-01-01 and 2024-12-31" and the like
+    reason: str | None = None  # not answered: "no_match" (nothing matches), "weak" (nothing answers), "after_news"
+    #                            (a time after the newest news), or a kind no news answers ("personal", "how_to", "live", "private")
+    news_until: str | None = None  # the newest news's date, where a refusal says the question is about a later time
+    confidence: float | None = None  # the probability that the first passage answers the question
+    closest: list[Hit] = field(default_factory=list)  # not answered: the nearest coverage, which is not an answer
+    evidence: dict[str, float] | None = None  # what ``confidence`` was judged from
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -166,7 +174,8 @@ class OpenIndex:
                                     self.options.recency and dated)
         except TimeFilterError as exc:
             raise QuestionError(str(exc)) from None
-        none = Answer(question=question, answered=False, hits=[], window=scope.describe() if scope.explicit else None)
+        none = Answer(question=question, answered=False, hits=[], window=scope.describe() if scope.explicit else None,
+                      reason="no_match")
         query = self.queries.build(text)
         if self.options.feedback_passages and not has_cjk(text) and query.scoring.groups:
             query = self._with_feedback(query)
@@ -178,25 +187,60 @@ class OpenIndex:
         present = self._presence(query, docs)
         texts = _Texts(self.passages, docs)
         asked = {t for concept in query.concepts for group in concept.groups for t in group}  # the rest only score
-        coverage = self.coverage(query.concepts, self._in_own_text({t: present[t] for t in asked}, texts), len(docs))
+        held = self.held(query.concepts, self._in_own_text({t: present[t] for t in asked}, texts), len(docs))
+        coverage = _share(query.concepts, lambda concept: held[id(concept)], np.zeros(len(docs)))
         ranking = scores * coverage if self.options.coordination else scores
-        best = np.lexsort((docs, -ranking))[0]  # whether the news answers at all is judged on this one
-        if coverage[best] < self.options.min_coverage or self.corpus_coverage(query.concepts) < self.options.min_corpus_coverage:
-            return none
         if self.options.phrase_weight > 0:
             ranking = ranking * (1 + self.options.phrase_weight * self.phrase_share(text, texts))
         ages = self._ages(docs, now)
         ranking = ranking * self._time_weights(docs, ages, scope)
-        order = np.lexsort((docs, -ranking))[:top_k]
+        order = np.lexsort((docs, -ranking))[: max(top_k, AGREEMENT_DEPTH)]
+        evidence = self._evidence(query, held, coverage, scores, ranking, order, not has_cjk(question))
         first_age = ages[order[0]]
         hits = [
             self._hit(rank, int(docs[i]), float(ranking[i]), float(scores[i]),
                       [t for t, found in present.items() if found[i]], ages[i],
                       scope.present and rank > 1 and _older_by(ages[i], first_age, self.options.earlier_after_days))
-            for rank, i in enumerate(order, 1)
+            for rank, i in enumerate(order[:top_k], 1)
         ]
+        threshold = self.options.min_answer_probability
+        if threshold == 0:
+            return Answer(question=question, answered=True, hits=hits, as_of=now.isoformat() if scope.present else None,
+                          window=none.window, evidence=evidence.to_dict())
+        model = shipped_model()
+        confidence = model.probability(evidence)
+        kind = question_kind(question)
+        after = kind == "soon" or (scope.since is not None and scope.since > now)
+        if kind in UNLIKELY_KINDS and confidence >= KIND_CONFIDENCE:
+            kind = None
+        if after or kind or confidence < (model.threshold if threshold is None else threshold):
+            return replace(none, reason="after_news" if after else kind or "weak",
+                           news_until=self.newest.isoformat() if after and self.newest else None,
+                           confidence=round(confidence, 4), closest=hits, evidence=evidence.to_dict())
         return Answer(question=question, answered=True, hits=hits, as_of=now.isoformat() if scope.present else None,
-                      window=none.window)
+                      window=none.window, confidence=round(confidence, 4), evidence=evidence.to_dict())
+
+    def _evidence(self, query: Query, held: dict[int, np.ndarray], coverage: np.ndarray, scores: np.ndarray,
+                  ranking: np.ndarray, order: np.ndarray, english: bool) -> Evidence:
+        """What the ranking says about whether its first passage answers the question."""
+        first = int(order[0])
+        known = [c for c in query.concepts if c.known]
+        telling = sorted((c for c in known if c.groups), key=lambda c: -c.information)[:2]
+        most = sum(boost * self.scorer.group_bound(group) for group, boost in zip(query.scoring.groups, query.scoring.boosts))
+        most += sum(1 for c in query.concepts if not c.groups) * self.scorer.unseen_bound()  # each as a word of one passage
+        following = [float(coverage[i]) for i in order[1:AGREEMENT_DEPTH]]
+        return Evidence(
+            coverage=float(coverage[first]),
+            telling=float(_share(telling, lambda c: held[id(c)][first], 0.0)) if telling else 0.0,
+            guessed=_guessed_share(known, held, first),
+            unknown=1 - len(known) / len(query.concepts) if query.concepts else 0.0,
+            strength=min(1.0, float(scores[first]) / most) if most > 0 and scores[first] > 0 else float(coverage[first]),
+            margin=float((ranking[first] - ranking[order[1]]) / ranking[first]) if len(order) > 1 and ranking[first] > 0 else 1.0,
+            agreement=min(1.0, float(np.mean(following)) / float(coverage[first])) if following and coverage[first] > 0 else 0.0,
+            english=float(english),
+            concepts=math.log1p(sum(1 for c in known if c.groups)),
+            passages=math.log10(self.postings.n_docs),
+        )
 
     def _with_feedback(self, query: Query) -> Query:
         """Pseudo-relevance feedback, the classic remedy for dictionary translation: the Chinese
@@ -289,16 +333,16 @@ class OpenIndex:
         return weighted
 
     @staticmethod
-    def coverage(concepts: list[Concept], present: dict[int, np.ndarray], n_docs: int) -> np.ndarray:
-        """For each passage, the share of what the question asks for (by information) that it
-        contains, each concept counted by its best term's weight in ``present`` (0 to 1)."""
-        def found(concept: Concept) -> np.ndarray:
+    def held(concepts: list[Concept], present: dict[int, np.ndarray], n_docs: int) -> dict[int, np.ndarray]:
+        """For each concept (by ``id``), how much of it each passage holds: its best term's weight in
+        ``present`` (0 to 1)."""
+        held = {}
+        for concept in concepts:
             hit = np.zeros(n_docs)
             for term in {t for group in concept.groups for t in group}:
                 hit = np.maximum(hit, present[term])
-            return hit
-
-        return _share(concepts, found, np.zeros(n_docs))
+            held[id(concept)] = hit
+        return held
 
     def phrase_share(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """For each passage, the longest run of the question's letters and digits (spaces and
@@ -310,11 +354,6 @@ class OpenIndex:
             return np.zeros(len(texts))
         runs = [longest_shared_run(wanted, self.analyzer.letters_and_digits(texts[i])) for i in range(len(texts))]
         return np.array(runs) / len(wanted)
-
-    @staticmethod
-    def corpus_coverage(concepts: list[Concept]) -> float:
-        """Share of what the question asks for (by information) that occurs anywhere in the news."""
-        return float(_share(concepts, lambda concept: bool(concept.groups), 0.0))
 
     def _hit(self, rank: int, doc: int, score: float, bm25: float, terms: list[int], age: int | None, earlier: bool) -> Hit:
         record = self.passages[doc]
@@ -353,6 +392,13 @@ class _Texts(Sequence[str]):
         if i not in self.simplified:
             self.simplified[i] = analyzer.normalize(self[i])
         return self.simplified[i]
+
+
+def _guessed_share(known: list[Concept], held: dict[int, np.ndarray], first: int) -> float:
+    """Of the information the first passage holds, the share held through guessed concepts."""
+    holds = [(c.information * float(held[id(c)][first]), c.guessed) for c in known if c.groups]
+    total = sum(h for h, _ in holds)
+    return sum(h for h, guessed in holds if guessed) / total if total > 0 else 0.0
 
 
 def _older_by(age: int | None, first: int | None, days: int) -> bool:

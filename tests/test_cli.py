@@ -45,7 +45,8 @@ def test_ask_json_has_the_documented_shape(index_env, tmp_path):
 
 def test_ask_json_without_an_answer(index_env, tmp_path):
     answer = json.loads(run("ask", "--json", "明天巴黎天气如何?", env=index_env, cwd=tmp_path).stdout)
-    assert answer == {"question": "明天巴黎天气如何?", "answered": False, "hits": [], "as_of": None, "window": None}
+    assert answer == {"question": "明天巴黎天气如何?", "answered": False, "hits": [], "as_of": None, "window": None,
+                      "reason": "no_match", "news_until": None, "confidence": None, "closest": [], "evidence": None}
 
 
 def test_ask_text_and_top_k(index_env, tmp_path):
@@ -129,7 +130,7 @@ def test_eval_on_a_qa_set_indexes_its_contexts_and_reports_every_figure(tmp_path
     result = run("eval", str(questions), "--contexts", str(contexts), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout.splitlines()[-1])
-    assert set(figures) == {"n", "hit@1", "hit@3", "hit@5", "mrr@10", "no_answer_accuracy", "p50_ms"}
+    assert set(figures) == {"n", "answerable", "hit@1", "hit@3", "hit@5", "mrr@10", "no_answer_accuracy", "false_refusals", "p50_ms"}
     assert figures["n"] == 3 and figures["hit@1"] == pytest.approx(2 / 3) and figures["no_answer_accuracy"] is None
 
 
