@@ -187,6 +187,35 @@ def evaluate_command(questions: Path, contexts: Path | None, distractors: tuple[
         click.echo(f"{key:>20}  {_shown(value)}" + "".join(f"  {lang} {_shown(figures[key])}" for lang, figures in by_lang.items()))
 
 
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("--feeds", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file of feed and page URLs, one per line; # starts a comment [NEWSBOT_FEEDS].")
+@corpus_option
+def ingest(urls: tuple[str, ...], feeds: Path | None, corpus: Path | None) -> None:
+    """Fetch feeds and pages (URLS, and those listed in --feeds) and store their new articles in the corpus."""
+    from index.web import ingest as ingest_urls
+
+    settings = _settings(corpus)
+    listed = feeds or settings.feeds
+    wanted = list(urls)
+    if listed is not None:
+        try:
+            lines = listed.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FatalError(f"cannot read the feed list {listed}: {getattr(exc, 'strerror', None) or exc} (--feeds, NEWSBOT_FEEDS)") from None
+        wanted += [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+    if not wanted:
+        raise FatalError("no URLs to fetch: give some, or a file of them with --feeds or NEWSBOT_FEEDS")
+    if settings.corpus.exists() and not settings.corpus.is_dir():
+        raise FatalError(f"the corpus {settings.corpus} is a file, not a folder (set --corpus or NEWSBOT_CORPUS)")
+    report = ingest_urls(wanted, settings.corpus, on_error=_report_skipped)
+    click.echo(f"stored {len(report.stored):,} new article(s) in {settings.corpus}; {report.known:,} feed item(s) already stored, "
+               f"{len(report.unchanged):,} source(s) unchanged, {len(report.failed):,} URL(s) skipped")
+    if report.failed and not report.stored and not report.unchanged and not report.known:
+        raise SystemExit(1)
+
+
 def _shown(value: float | int | None) -> str:
     return "n/a" if value is None else (f"{value:,}" if isinstance(value, int) else f"{value:.3f}")
 

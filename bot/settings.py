@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     corpus: Path = Path("seeds")
     index: Path = Path(".newsbot-index")
+    feeds: Path | None = None  # a file of feed and page URLs, one per line, for `newsbot ingest`
     top_k: int = Field(3, ge=1, le=10)
     response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
     workers: int = Field(32, ge=1, le=256)  # HTTP threads: they only verify and ack
