@@ -197,14 +197,7 @@ def ingest(urls: tuple[str, ...], feeds: Path | None, corpus: Path | None) -> No
     from index.web import ingest as ingest_urls
 
     settings = _settings(corpus)
-    listed = feeds or settings.feeds
-    wanted = list(urls)
-    if listed is not None:
-        try:
-            lines = listed.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FatalError(f"cannot read the feed list {listed}: {getattr(exc, 'strerror', None) or exc} (--feeds, NEWSBOT_FEEDS)") from None
-        wanted += [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+    wanted = list(urls) + _feed_list(feeds or settings.feeds)
     if not wanted:
         raise FatalError("no URLs to fetch: give some, or a file of them with --feeds or NEWSBOT_FEEDS")
     if settings.corpus.exists() and not settings.corpus.is_dir():
@@ -216,6 +209,16 @@ def ingest(urls: tuple[str, ...], feeds: Path | None, corpus: Path | None) -> No
         raise SystemExit(1)
 
 
+def _feed_list(path: Path | None) -> list[str]:
+    """The URLs listed in the feed file, if any; an unreadable file stops the command in one line."""
+    from index.web import read_url_list
+
+    try:
+        return read_url_list(path) if path is not None else []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FatalError(f"cannot read the feed list {path}: {getattr(exc, 'strerror', None) or exc} (--feeds, NEWSBOT_FEEDS)") from None
+
+
 def _shown(value: float | int | None) -> str:
     return "n/a" if value is None else (f"{value:,}" if isinstance(value, int) else f"{value:.3f}")
 
@@ -225,6 +228,7 @@ def _shown(value: float | int | None) -> str:
               help="auto: Socket Mode with SLACK_APP_TOKEN, HTTP with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, else a console.")
 def serve(mode: str) -> None:
     """Run the Slack bot (or, with no Slack tokens, a local console)."""
+    from bot.refresh import Refresher
     from bot.server import StartError
     from bot.server import run_console, serve_http, serve_socket_mode
 
@@ -242,6 +246,8 @@ def serve(mode: str) -> None:
     logging.getLogger("slack_sdk").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     engine = _engine(settings, verify_content=settings.verify_index)
     _open(engine)
+    refresher = Refresher(engine, settings.feeds, settings.refresh_seconds, settings.watch_seconds)
+    refresher.start()
     try:
         if chosen == "console":
             run_console(engine, settings.top_k, bold=lambda s: click.style(s, bold=True) if sys.stdout.isatty() else s)
@@ -251,6 +257,8 @@ def serve(mode: str) -> None:
             serve_socket_mode(settings, engine)
     except (StartError, IndexUnavailable) as exc:
         raise FatalError(str(exc)) from None
+    finally:
+        refresher.stop()
 
 
 def main() -> None:

@@ -81,7 +81,9 @@ def health_app(engine: Engine, is_ready: Callable[[], bool], slack: Callable) ->
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/healthz" and method in ("GET", "HEAD"):
             if is_ready():
-                status, report = "200 OK", {"ok": True, "passages": engine.index().manifest["n_passages"]}
+                index = engine.index()
+                status, report = "200 OK", {"ok": True, "generation": index.generation.name, "passages": index.manifest["n_passages"],
+                                            "newest": index.manifest.get("newest_date")}
             else:
                 status, report = "503 Service Unavailable", {"ok": False, "reason": "stopping"}
             body = json.dumps(report).encode()

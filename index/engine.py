@@ -48,6 +48,7 @@ class Engine:
         self._on_error = on_error
         self._open: OpenIndex | None = None
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
 
     def _built_with_these_options(self, manifest: dict) -> bool:
         return all(manifest.get(key) == value for key, value in self.options.signature().items())
@@ -150,6 +151,46 @@ class Engine:
         if not problems and not self.is_fresh():
             problems.append("stale: the corpus or the settings changed since it was built")
         return problems
+
+    def refresh(self) -> bool:
+        """Switch to a newer index when the corpus changed or another process published a newer
+        generation. The open index keeps answering while a new one is built; the switch happens
+        between questions (a question holds the index it started with). True when it switched.
+
+        A failed build leaves the open index in use and is logged; this never raises for it."""
+        with self._refreshing:
+            with self._lock:
+                current = self._open
+            if current is None:
+                self.index()
+                return True
+            on_disk = current_generation(self.index_dir)
+            fresh = self.is_fresh()
+            if on_disk is not None and on_disk != current.generation and fresh:
+                return self._switch_to(on_disk)
+            if fresh or current.manifest.get("corpus_fingerprint") == corpus_fingerprint(self.corpus):
+                return False
+            try:
+                build_index(self.corpus, self.index_dir, self.options, on_error=self._on_error)
+            except (OSError, EmptyCorpusError) as exc:
+                log.warning("could not rebuild the index in %s (%s); still answering from the one built at %s",
+                            self.index_dir, _reason(exc), current.manifest.get("built_at"))
+                return False
+            built = current_generation(self.index_dir)
+            return built is not None and self._switch_to(built)
+
+    def _switch_to(self, generation: Path) -> bool:
+        try:
+            new = self._open_generation(generation)
+        except IndexFormatError as exc:
+            log.warning("the new index generation %s does not open (%s); still answering from the open one", generation.name, exc)
+            return False
+        for question in WARM_UP_QUESTIONS:
+            new.search(question, 1)
+        with self._lock:
+            self._open = new
+        log.info("switched to index generation %s (%s passages)", generation.name, f"{new.manifest['n_passages']:,}")
+        return True
 
     def ask(self, question: str, top_k: int = 3) -> Answer:
         return self.index().search(question, top_k)

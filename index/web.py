@@ -299,6 +299,12 @@ def ingest(urls: Iterable[str], corpus: Path, limits: FetchLimits = FetchLimits(
     return report
 
 
+def read_url_list(path: Path) -> list[str]:
+    """The URLs of a feed list: one per line, blank lines and ``#`` comments ignored."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [url for url in (line.split("#", 1)[0].strip() for line in lines) if url]
+
+
 @dataclass(frozen=True)
 class FeedEntry:
     link: str
