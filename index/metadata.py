@@ -24,9 +24,22 @@ _DATELINE_SOURCE = re.compile(
 _CN_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_SENTENCE_END = re.compile(r"[。!?！？;；,，:：]$")
+_SENTENCE_END = re.compile(r"[。!?！？;；,，:：]$|\.$")
 _LEAD_CHARS = 80
-_MAX_TITLE_CHARS = 40
+_MAX_TITLE_CHARS = 40  # a Chinese title; one in Latin letters may be longer, a Markdown heading longer still
+_MAX_LATIN_TITLE_CHARS = 150
+_MAX_HEADING_CHARS = 200
+# English datelines: "OSLO, June 20, 2025 (Nordic Wire) -", "WASHINGTON (Reuters) —", "LONDON, March 5 (AP) -"
+_MONTHS = {name: number for number, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"), ("jul", "july"),
+     ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"), ("dec", "december")], 1)
+    for name in names}
+_EN_DATE = r"((?:%s)\.?)\s+(\d{1,2})(?:,?\s+(\d{4}))?" % "|".join(sorted(_MONTHS, key=len, reverse=True))
+_EN_DATELINE = re.compile(r"^([A-Z][A-Z .'-]{1,40}?)(?:,\s*[A-Z][A-Za-z .]{1,30}?)?(?:,\s*" + _EN_DATE + r")?\s*\(([^()]{2,40})\)\s*[-–—]",
+                          re.I)
+_EN_FULL_DATE = re.compile(_EN_DATE, re.I)
+_BYLINE = re.compile(r"^By\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){1,3}\s*(?:[,|/].{0,40})?$")  # "By Jane Doe, Reuters"
+_HAN = re.compile("[\u3400-\u9fff]")
 
 
 UNDATED = -(2**31)  # the day number of a document with no date
@@ -92,23 +105,44 @@ def _lead_source(lead: str) -> str | None:
         match = pattern.match(lead)
         if match:
             return match.group(1).strip() or None
+    english = _EN_DATELINE.match(lead)
+    return english.group(5).strip() if english and english.group(1).isupper() else None
+
+
+def _english_date(lead: str, text: str) -> str | None:
+    """An English dateline's date; without a year, the year of a full date of the same day in the text."""
+    match = _EN_DATELINE.match(lead)
+    if not match or not match.group(2) or not match.group(1).isupper():
+        return None
+    month, day = _MONTHS[match.group(2).rstrip(".").lower()], int(match.group(3))
+    if match.group(4):
+        return _iso(int(match.group(4)), month, day)
+    for full in _EN_FULL_DATE.finditer(text):
+        if full.group(3) and (_MONTHS[full.group(1).rstrip(".").lower()], int(full.group(2))) == (month, day):
+            return _iso(int(full.group(3)), month, day)
     return None
 
 
 def _title(lines: list[str]) -> str | None:
-    """A short first line that does not read as a sentence or a dateline is the title."""
+    """A first line that does not read as a sentence, a dateline or a byline is the title: short for
+    Chinese, longer for a title in Latin letters, longer still for a Markdown heading."""
     if len(lines) < 2:
         return None
+    heading = lines[0].startswith("#")
     first = lines[0].lstrip("#").strip()
-    if not first or len(first) > _MAX_TITLE_CHARS or _SENTENCE_END.search(first) or _lead_source(first):
+    longest = _MAX_HEADING_CHARS if heading else _MAX_TITLE_CHARS if _HAN.search(first) else _MAX_LATIN_TITLE_CHARS
+    if not first or len(first) > longest or _lead_source(first) or _BYLINE.match(first):
+        return None
+    if not heading and _SENTENCE_END.search(first):
         return None
     return first
 
 
 def infer_metadata(text: str) -> Metadata:
-    lines = list(islice(filter(None, map(normalize, text[:4000].splitlines())), 2))  # a title, then the lead
+    lines = list(islice(filter(None, map(normalize, text[:4000].splitlines())), 4))  # a title, a byline, the lead
     if not lines:
         return Metadata()
     title = _title(lines)
-    lead = lines[1 if title else 0][:_LEAD_CHARS] if len(lines) > (1 if title else 0) else ""
-    return Metadata(title=title, source=_lead_source(lead), date=_lead_date(lead, text))
+    rest = [line for line in lines[1 if title else 0:] if not _BYLINE.match(line)]
+    lead = rest[0][:_LEAD_CHARS] if rest else ""
+    return Metadata(title=title, source=_lead_source(lead), date=_lead_date(lead, text) or _english_date(lead, text))

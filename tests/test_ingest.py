@@ -78,6 +78,16 @@ def test_seed_lead_gives_source_and_date():
         ("中新网2024年6月1日电 据报道。", "中新网", "2024-06-01", None),
         ("台风登陆广东\n本报讯 2023年9月1日,台风登陆。", None, "2023-09-01", "台风登陆广东"),
         ("一段没有电头的正文,说的是别的事情。", None, None, None),
+        # English datelines, bylines and long headings
+        ("OSLO, June 20, 2025 (Nordic Wire) - Norway's parliament approved a fund.", "Nordic Wire", "2025-06-20", None),
+        ("WASHINGTON (Reuters) - The Senate passed a bill on Tuesday.", "Reuters", None, None),
+        ("Norway approves offshore wind fund after a long debate in parliament on Friday\nBy Kari Nordmann, Nordic Wire\n"
+         "OSLO, June 20 (Nordic Wire) — Norway approved it. The vote on June 20, 2025 was close.",
+         "Nordic Wire", "2025-06-20", "Norway approves offshore wind fund after a long debate in parliament on Friday"),
+        ("# A Markdown heading may run well past forty characters and still be the title\nLONDON, Mar. 5, 2026 (AP) -- Text.",
+         "AP", "2026-03-05", "A Markdown heading may run well past forty characters and still be the title"),
+        ("By the end of 2025, the fund had paid for two farms.\nMore text.", None, None, None),
+        ("In Oslo, June 20 (a Friday) - the vote.\nMore.", None, None, None),
     ],
 )
 def test_metadata_from_the_lead(text, source, date, title):
