@@ -239,13 +239,14 @@ def ingest(urls: Iterable[str], corpus: Path, limits: FetchLimits = FetchLimits(
         if on_error:
             on_error(url, reason)
 
-    def store(url: str, record: dict, also: Iterable[str] = ()) -> None:
+    def store(url: str, record: dict) -> None:
         archive.append(record)
-        state.mark_stored({url, record["url"], *also}, record["id"])
+        state.mark_stored({url, record["url"]}, record["id"])
         with lock:
             report.stored.append(record["url"])
 
-    def page(url: str, entry: FeedEntry | None = None) -> None:
+    def page(url: str, entry: FeedEntry | None = None) -> bool:
+        """Fetch and store one article page; False when it failed (and was reported)."""
         try:
             response = fetcher.get(url)
             if response.content_type and response.content_type not in PAGE_TYPES:
@@ -253,47 +254,55 @@ def ingest(urls: Iterable[str], corpus: Path, limits: FetchLimits = FetchLimits(
             record = article_record(response.body, response.url, entry)
         except FetchError as exc:
             fail(url, str(exc))
-            return
+            return False
         if record is None:
             fail(url, "no article text found")
-        elif not state.stored(record["url"]):
+            return False
+        if not state.stored(record["url"]):
             store(url, record)
+        return True
 
-    def source(url: str) -> list[tuple[str, FeedEntry]]:
-        """Fetch a source; a page is stored here, a feed's new items are returned for fetching."""
+    def source(url: str) -> tuple[Response | None, list[FeedEntry]]:
+        """Fetch a source: a page is stored here; a feed's response comes back with its new items."""
         etag, modified = state.validators(url)
         try:
             response = fetcher.get(url, etag, modified)
         except FetchError as exc:
             fail(url, str(exc))
-            return []
+            return None, []
         if response.status == 304:
             with lock:
                 report.unchanged.append(url)
-            return []
+            return None, []
         if response.content_type in PAGE_TYPES or (not response.content_type and b"<html" in response.body[:2048].lower()):
             record = article_record(response.body, response.url)
             if record is None:
                 fail(url, "no article text found")
-            elif not state.stored(record["url"]):
-                store(url, record)
-            state.checked(url, response.etag, response.last_modified)
-            return []
+            else:
+                if not state.stored(record["url"]):
+                    store(url, record)
+                state.checked(url, response.etag, response.last_modified)
+            return None, []
         try:
             entries = read_feed(response.body, response.url)
         except FetchError as exc:
             fail(url, str(exc))
-            return []
-        new = [(entry.link, entry) for entry in entries if not state.stored(entry.link)]
+            return None, []
+        new = [entry for entry in entries if not state.stored(entry.link)]
         with lock:
             report.known += len(entries) - len(new)
-        state.checked(url, response.etag, response.last_modified)
-        return new
+        return response, new
 
     try:
         with ThreadPoolExecutor(max_workers=limits.workers) as pool:
-            items = [item for found in pool.map(source, dict.fromkeys(urls)) for item in found]
-            list(pool.map(lambda item: page(*item), dict(items).items()))
+            sources = dict(zip(dict.fromkeys(urls), pool.map(source, dict.fromkeys(urls))))
+            items = {entry.link: entry for _, entries in sources.values() for entry in entries}
+            fetched = dict(zip(items, pool.map(lambda link: page(link, items[link]), items)))
+        for url, (response, entries) in sources.items():
+            # A feed's validators are kept only once every new item of it is stored: a run cut short,
+            # or an item whose page failed, fetches the feed again next time (the stored items are skipped).
+            if response is not None and all(fetched[entry.link] for entry in entries):
+                state.checked(url, response.etag, response.last_modified)
     finally:
         state.close()
     return report

@@ -48,12 +48,14 @@ def atom(title: str, items: list[tuple[str, str, str]]) -> bytes:
 
 class FakeNewsSite:
     """``with FakeNewsSite() as site``: ``site.put(path, body, content_type)`` publishes, ``site.url(path)``
-    addresses it; ``site.hits`` counts requests per path and ``site.not_modified`` the 304s sent."""
+    addresses it; ``site.hits`` counts requests per path, ``site.not_modified`` the 304s sent, and
+    ``site.delays[path]`` slows a path down."""
 
     def __init__(self) -> None:
         self.resources: dict[str, tuple[bytes, str]] = {}
         self.hits: dict[str, int] = {}
         self.not_modified: dict[str, int] = {}
+        self.delays: dict[str, float] = {}  # path: seconds to wait before answering
         self._lock = threading.Lock()
         site = self
 
@@ -67,6 +69,7 @@ class FakeNewsSite:
                 with site._lock:
                     site.hits[self.path] = site.hits.get(self.path, 0) + 1
                     resource = site.resources.get(self.path)
+                time.sleep(site.delays.get(self.path, 0.0))
                 try:
                     if self.path == "/never-finishes":
                         return self._drip()

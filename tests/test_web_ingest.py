@@ -114,10 +114,10 @@ def test_an_item_whose_page_fails_is_fetched_again_next_time(site, tmp_path):
     first = ingest([site.url("/zh/feed.xml")], tmp_path, FAST)
     assert first.failed == {site.url("/zh/later.html"): "HTTP 404"}
     site.put("/zh/later.html", article_page("稍后发布的文章", SEED_LINES[12:15], "2026-03-06", "科技网", chinese=True))
-    site.put("/zh/feed.xml", rss("科技网", [(site.url("/zh/1.html"), "a", "2026-03-05"), (site.url("/zh/later.html"), "b!", "2026-03-06")]),
-             "application/rss+xml")
-    second = ingest([site.url("/zh/feed.xml")], tmp_path, FAST)
-    assert second.stored == [site.url("/zh/later.html")] and second.failed == {}
+    second = ingest([site.url("/zh/feed.xml")], tmp_path, FAST)  # the feed itself has not changed
+    assert second.stored == [site.url("/zh/later.html")] and second.failed == {} and site.hits["/zh/1.html"] == 1
+    third = ingest([site.url("/zh/feed.xml")], tmp_path, FAST)
+    assert third.unchanged == [site.url("/zh/feed.xml")]
 
 
 def test_a_page_without_an_article_is_skipped():
@@ -141,3 +141,30 @@ def test_the_ingest_command_without_urls_says_so_in_one_line(tmp_path):
     from test_cli import one_line, run
 
     assert "no URLs to fetch" in one_line(run("ingest", "--corpus", str(tmp_path), cwd=tmp_path))
+
+
+def test_an_ingest_killed_midway_loses_nothing_and_stores_nothing_twice(site, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from conftest import NEWSBOT
+
+    pages = [(site.url(f"/zh/k{n}.html"), f"第{n}条新闻", "2026-03-05") for n in range(12)]
+    for n in range(12):
+        site.put(f"/zh/k{n}.html", article_page(f"第{n}条新闻", SEED_LINES[n:n + 3], "2026-03-05", "科技网", chinese=True))
+        site.delays[f"/zh/k{n}.html"] = 0.4 if n >= 4 else 0.0
+    site.put("/zh/many.xml", rss("科技网", pages), "application/rss+xml")
+    corpus = tmp_path / "news"
+    process = subprocess.Popen([NEWSBOT, "ingest", site.url("/zh/many.xml"), "--corpus", str(corpus)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len(stored(corpus) if (corpus / "web").exists() else []) < 3:
+        assert time.monotonic() < deadline and process.poll() is None, "ingest finished or stalled before it could be killed"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert len(stored(corpus)) < 12
+    ingest([site.url("/zh/many.xml")], corpus, FAST)
+    urls = [r["url"] for r in stored(corpus)]
+    assert sorted(urls) == sorted(url for url, _, _ in pages)  # every article once
