@@ -7,7 +7,8 @@ already reads, to ``web/<year>-<month>.jsonl`` in the corpus folder, written thr
 before it is counted as stored. A small SQLite file beside it (``.newsbot-ingest.sqlite``)
 remembers each source's ETag and Last-Modified, for conditional GETs, and each stored article's
 URL, so a restart fetches nothing twice and loses nothing: an article whose write was cut short is
-not marked stored and is fetched again on the next run.
+not marked stored and is fetched again on the next run, and one written but not yet marked when the
+run was killed is found in the archive's tail and marked at the start of the next.
 
 Fetching is polite and bounded: a User-Agent that names newsbot, a connect and read timeout and a
 deadline for the whole response, a size cap, a few redirects at most, and at most
@@ -169,6 +170,7 @@ class IngestState:
             self._db.execute("CREATE TABLE IF NOT EXISTS sources (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, "
                              "checked_at TEXT)")
             self._db.execute("CREATE TABLE IF NOT EXISTS articles (url TEXT PRIMARY KEY, doc_id TEXT, stored_at TEXT)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS archive_files (file TEXT PRIMARY KEY, size INTEGER)")
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         with self._lock:
@@ -187,6 +189,29 @@ class IngestState:
         with self._lock:
             self._db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?)", [(u, doc_id, _now()) for u in urls])
 
+    def reconcile(self, archive: Archive) -> None:
+        """Mark as stored the articles a run wrote to the archive but was killed before marking."""
+        with self._lock:
+            known = dict(self._db.execute("SELECT file, size FROM archive_files").fetchall())
+        for path in sorted(archive.folder.glob("*.jsonl")) if archive.folder.is_dir() else []:
+            start = known.get(path.name, 0)
+            with open(path, "rb") as handle:
+                handle.seek(start)
+                tail = handle.read()
+            end = start + tail.rfind(b"\n") + 1
+            if end <= start:
+                continue
+            urls: dict[str, str] = {}
+            for line in tail[: end - start].splitlines():
+                try:
+                    record = json.loads(line)
+                    urls[record["url"]] = record["id"]
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by a kill
+            with self._lock:
+                self._db.executemany("INSERT OR IGNORE INTO articles VALUES (?, ?, ?)", [(u, i, _now()) for u, i in urls.items()])
+                self._db.execute("INSERT OR REPLACE INTO archive_files VALUES (?, ?)", (path.name, end))
+
     def close(self) -> None:
         self._db.close()
 
@@ -203,9 +228,12 @@ class Archive:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{datetime.now(timezone.utc):%Y-%m}.jsonl"
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        with self._lock, open(path, "ab") as handle:
+        with self._lock, open(path, "ab+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
+                handle.seek(0, os.SEEK_END)
+                if handle.tell() and (handle.seek(-1, os.SEEK_END), handle.read(1))[1] != b"\n":
+                    line = b"\n" + line  # a line cut short by a kill stays a line of its own (reported, skipped)
                 handle.write(line)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -230,6 +258,7 @@ def ingest(urls: Iterable[str], corpus: Path, limits: FetchLimits = FetchLimits(
     report = IngestReport()
     state = IngestState(corpus / STATE_FILE)
     archive = Archive(corpus)
+    state.reconcile(archive)
     fetcher = Fetcher(limits)
     lock = threading.Lock()
 

@@ -25,7 +25,17 @@ FAST = FetchLimits(read_seconds=1.0, total_seconds=2.0, max_bytes=2 << 20)
 
 
 def stored(corpus: Path) -> list[dict]:
-    return [json.loads(line) for f in sorted((corpus / "web").glob("*.jsonl")) for line in f.read_text(encoding="utf-8").splitlines()]
+    """The records written so far: not a line still being written (no newline yet) or one a kill cut short."""
+    records = []
+    for f in sorted((corpus / "web").glob("*.jsonl")):
+        for line in f.read_text(encoding="utf-8").splitlines(keepends=True):
+            if not line.endswith("\n"):
+                continue
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+    return records
 
 
 @pytest.fixture
@@ -168,3 +178,21 @@ def test_an_ingest_killed_midway_loses_nothing_and_stores_nothing_twice(site, tm
     ingest([site.url("/zh/many.xml")], corpus, FAST)
     urls = [r["url"] for r in stored(corpus)]
     assert sorted(urls) == sorted(url for url, _, _ in pages)  # every article once
+    skipped = []
+    assert len(list(read_corpus(corpus, lambda name, reason: skipped.append(name)))) == 12 and len(skipped) <= 1
+
+
+def test_an_article_written_but_not_yet_marked_when_killed_is_not_stored_again(site, tmp_path):
+    from index.web import Archive
+
+    ingest([site.url("/en/wind.html")], tmp_path, FAST)  # creates the state
+    written = article_record(article_page("阿里CEO发信批准林俊旸离职", SEED_LINES[:4], "2026-03-05", "科技网", chinese=True),
+                             site.url("/zh/1.html"))
+    Archive(tmp_path).append(written)  # as a run killed between writing and marking leaves it
+    with open(next((tmp_path / "web").glob("*.jsonl")), "ab") as handle:
+        handle.write(b'{"id": "torn", "text": "cut sh')  # and a line cut short by the kill
+    report = ingest([site.url("/zh/feed.xml")], tmp_path, FAST)
+    assert report.stored == [site.url("/zh/2.html")] and report.known == 1
+    assert [r["url"] for r in stored(tmp_path)].count(site.url("/zh/1.html")) == 1
+    skipped = []
+    assert len(list(read_corpus(tmp_path, lambda name, reason: skipped.append(name)))) == 3 and len(skipped) == 1
