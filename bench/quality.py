@@ -182,7 +182,8 @@ def write_report(results: dict, labels: list[str], sets: list[str], limit: int |
         r = final[s]
         for name, q in [(s, r), *((f"{s} ({lang})", q) for lang, q in r.get("by_lang", {}).items())]:
             refusals = " | ".join("—" if q.get(k) is None else f"{q[k]:.3f}" for k in ("no_answer_accuracy", "false_refusals"))
-            lines.append(f"| {name} | {q['n']:,} | {q['hit@1']:.3f} | {q['hit@3']:.3f} | {q['hit@5']:.3f} | {q['mrr@10']:.3f} | "
+            ranks = " | ".join(f"{q[k]:.3f}" if q.get("answerable", 1) else "—" for k in ("hit@1", "hit@3", "hit@5", "mrr@10"))
+            lines.append(f"| {name} | {q['n']:,} | {ranks} | "
                          f"{refusals} | {q['p50_ms']:.1f} |")
     lines += [
         "",
@@ -199,7 +200,7 @@ def write_report(results: dict, labels: list[str], sets: list[str], limit: int |
         "`unanswerable` (public) and `unanswerable_more` (ours, of the same kinds) ask the CCTV news",
         "questions it cannot answer.",
         f"{'Questions per set limited to ' + str(limit) + '. ' if limit else ''}The last run measured {', '.join(ran)} "
-        f"in {seconds / 60:.0f} min.",
+        f"in {seconds / 60:.0f} min{'; the other sets are kept from the runs before' if set(sets) - set(ran) else ''}.",
         "",
         "![hit@1 per set](quality.png)",
     ]
