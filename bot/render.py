@@ -12,7 +12,11 @@ from index.documents import web_link
 SECTION_TEXT_LIMIT = 3000
 CONTEXT_TEXT_LIMIT = 3000
 PASSAGE_CHARS = 2400
+MIN_PASSAGE_CHARS = 400  # a passage is never shortened below this to make room: later ones give way instead
 MAX_BLOCKS = 50
+MESSAGE_CHARS = 12_000  # all of a message's text; Slack rejects much longer ones (msg_blocks_too_long)
+MORE_TEXT = "+{count} more passage(s) not shown. Ask with fewer words or a narrower question to see others."
+_SENTENCE_END = re.compile(r"[。！？!?；;]|\.(?=\s)")
 # What a citation shows of each field: enough to recognise it, never enough to crowd the message.
 TITLE_CHARS, SOURCE_CHARS, HEADING_CHARS, DOC_ID_CHARS = 160, 60, 100, 100
 ZWSP = "\u200b"  # lets Slack see the edge of *bold* inside Chinese text, which has no spaces
@@ -120,8 +124,19 @@ def _mrkdwn_bold(text: str) -> str:
     return f"{ZWSP}*{text}*{ZWSP}" if text.strip() else text
 
 
-def passage_blocks(hit: Hit) -> list[dict]:
-    text = highlight(truncate(hit.text, PASSAGE_CHARS), hit.matched, escape_quoted, _mrkdwn_bold)
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at the last sentence end that fits when there is
+    one in its second half, with "…" to say it goes on."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+    cut = ends[-1] if ends and ends[-1] > limit // 2 else len(head)
+    return head[:cut].rstrip() + "…"
+
+
+def passage_blocks(hit: Hit, limit: int = PASSAGE_CHARS) -> list[dict]:
+    text = highlight(shorten(hit.text, limit), hit.matched, escape_quoted, _mrkdwn_bold)
     quoted = "\n".join(f">{line}" for line in text.split("\n"))
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": truncate(quoted, SECTION_TEXT_LIMIT)}},
@@ -161,22 +176,47 @@ def header_text(answer: Answer, question: str) -> str:
 
 
 def answer_message(answer: Answer) -> dict:
-    """A Slack message (``text`` fallback plus ``blocks``) for an answer."""
+    """A Slack message (``text`` fallback plus ``blocks``) for an answer, always within Slack's limits:
+    at most 50 blocks, 3,000 characters a section and 12,000 in all. Long passages are shortened at a
+    sentence end; when even that is not enough the last ones give way to "+N more"."""
     question = escape_quoted(truncate(answer.question, 200))
     if not answer.answered:
         text = no_answer_text(answer, question)
         blocks = message_blocks(text)
         if answer.closest:
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"_{CLOSEST_LABEL}_"}]})
-            for hit in answer.closest[:CLOSEST_SHOWN]:
-                blocks.extend(passage_blocks(hit))
-        return {"text": text, "blocks": blocks[:MAX_BLOCKS]}
+        return {"text": text, "blocks": _with_passages(blocks, answer.closest[:CLOSEST_SHOWN], 2 * len(text), divided=False)}
     header = header_text(answer, question)
-    blocks = message_blocks(f"*{header}*")
-    for hit in answer.hits:
-        blocks.append({"type": "divider"})
-        blocks.extend(passage_blocks(hit))
-    return {"text": header, "blocks": blocks[:MAX_BLOCKS]}
+    return {"text": header, "blocks": _with_passages(message_blocks(f"*{header}*"), answer.hits, 2 * len(header) + 2)}
+
+
+def _with_passages(blocks: list[dict], hits: list[Hit], used: int, divided: bool = True) -> list[dict]:
+    """``blocks`` followed by each hit's passage and citation, within the message limits."""
+    reserve = len(MORE_TEXT) + 20
+    room = MESSAGE_CHARS - used - reserve - sum(len(_citation_mrkdwn(hit)) for hit in hits)
+    share = room // max(1, len(hits))  # each passage's room, quoting and bold marks included
+    blocks = list(blocks)
+    for shown, hit in enumerate(hits):
+        passage = passage_blocks(hit, max(MIN_PASSAGE_CHARS, min(PASSAGE_CHARS, share)))
+        overflow = _block_chars(passage[0]) - share
+        if overflow > 0:  # the marks made it longer than its share: shorten the text by as much
+            passage = passage_blocks(hit, max(MIN_PASSAGE_CHARS, min(PASSAGE_CHARS, share) - overflow))
+        more = ([{"type": "divider"}] if divided else []) + passage
+        size = sum(_block_chars(block) for block in more)
+        if used + size > MESSAGE_CHARS - reserve or len(blocks) + len(more) > MAX_BLOCKS - 1:
+            count = len(hits) - shown
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": MORE_TEXT.format(count=count)}]})
+            break
+        blocks += more
+        used += size
+    return blocks
+
+
+def _block_chars(block: dict) -> int:
+    """The characters of text a block carries."""
+    if "text" in block:
+        return len(block["text"]["text"])
+    return sum(len(element.get("text", "")) for element in block.get("elements", []))
 
 
 def text_answer(answer: Answer, bold: Callable[[str], str] = lambda s: s) -> str:
