@@ -11,7 +11,7 @@ import click
 from tqdm import tqdm
 
 from bot.render import text_answer
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import MAX_TOP_K, SERVER_SETTINGS, Settings, SettingsError, load_settings
 from index import EmptyCorpusError, Engine, IndexUnavailable, QuestionError
 
 
@@ -21,9 +21,11 @@ class FatalError(click.ClickException):
     exit_code = 2
 
 
-def _settings(corpus: Path | None = None, index: Path | None = None) -> Settings:
+def _settings(corpus: Path | None = None, index: Path | None = None, serving: bool = False) -> Settings:
+    """The settings, with --corpus/--index applied; a bad value stops the command in one line, unless
+    only ``serve`` uses that setting and this is not ``serve``."""
     try:
-        settings = load_settings()
+        settings = load_settings(frozenset() if serving else SERVER_SETTINGS)
     except SettingsError as exc:
         raise FatalError(str(exc)) from None
     updates = {key: value for key, value in (("corpus", corpus), ("index", index)) if value is not None}
@@ -77,7 +79,7 @@ def index() -> None:
 @index.command("build")
 @corpus_option
 @index_option
-@click.option("--workers", type=int, default=None, help="Segmentation processes [default: all cores].")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="Segmentation processes [default: all cores].")
 def index_build(corpus: Path | None, index_dir: Path | None, workers: int | None) -> None:
     """Index the corpus; the previous index stays in use until the new one is complete."""
     settings = _settings(corpus, index_dir)
@@ -131,7 +133,8 @@ def index_verify(corpus: Path | None, index_dir: Path | None) -> None:
 
 @cli.command()
 @click.argument("question")
-@click.option("--top-k", "-k", type=click.IntRange(1, 50), default=None, help="Passages to show [NEWSBOT_TOP_K, default 3].")
+@click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=None,
+              help=f"Passages to show, 1-{MAX_TOP_K} [NEWSBOT_TOP_K, default 3].")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @corpus_option
 @index_option
@@ -232,7 +235,7 @@ def serve(mode: str) -> None:
     from bot.server import StartError
     from bot.server import run_console, serve_http, serve_socket_mode
 
-    settings = _settings()
+    settings = _settings(serving=True)
     try:
         chosen = settings.mode() if mode == "auto" else mode
         if chosen == "http":

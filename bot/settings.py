@@ -17,6 +17,9 @@ from index.query import QueryOptions
 from index.search import SearchOptions
 
 
+MAX_TOP_K = 20  # passages per answer; `ask -k` allows the same (Slack shows what fits and counts the rest)
+
+
 class SettingsError(Exception):
     """Settings that cannot start newsbot; the message names each bad variable on one line."""
 
@@ -36,7 +39,7 @@ class Settings(BaseSettings):
     feeds: Path | None = None  # a file of feed and page URLs, one per line, for `newsbot ingest` and `serve`
     refresh_seconds: float = Field(900.0, ge=0)  # `serve` polls the feeds this often (with NEWSBOT_FEEDS; 0: never)
     watch_seconds: float = Field(5.0, ge=0)  # `serve` checks the corpus folder for new news this often (0: never)
-    top_k: int = Field(3, ge=1, le=10)
+    top_k: int = Field(3, ge=1, le=MAX_TOP_K)
     response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
     workers: int = Field(32, ge=1, le=256)  # HTTP threads: they only verify and ack
     answer_workers: int = Field(64, ge=1, le=512)  # threads that search and deliver answers (mostly waiting on Slack)
@@ -159,14 +162,38 @@ def env_name(field: str) -> str:
     return alias if isinstance(alias, str) else f"NEWSBOT_{field.upper()}"
 
 
-def load_settings() -> Settings:
-    """Settings from the environment; a bad value raises :class:`SettingsError` naming its variable."""
+# What only `newsbot serve` uses: a bad value here must not stop `newsbot ask`, `eval`, `index` or `ingest`.
+SERVER_SETTINGS = frozenset({
+    "slack_bot_token", "slack_signing_secret", "slack_app_token", "port", "host", "command", "slack_api_url",
+    "response_type", "workers", "answer_workers", "queue_size", "max_body_bytes", "delivery_attempts",
+    "max_retry_after", "drain_seconds", "verify_index", "log_level", "refresh_seconds", "watch_seconds",
+})
+
+
+def _field_named(name: str) -> str:
+    """The field a validation error names, by field name or by its alias (PORT → port)."""
+    aliases = {_init_name(field): field for field in Settings.model_fields}
+    return aliases.get(name, name)
+
+
+def _init_name(field: str) -> str:
+    """The name a setting is given by in code: its alias where it has one (PORT), else its field name."""
+    alias = Settings.model_fields[field].validation_alias
+    return env_name(field) if alias is not None else field
+
+
+def load_settings(ignore: frozenset[str] = frozenset()) -> Settings:
+    """Settings from the environment; a bad value raises :class:`SettingsError` naming its variable,
+    unless its setting is in ``ignore`` (settings the command does not use): then its default stands."""
     try:
         return Settings()
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
-            name = env_name(field) if field in Settings.model_fields else field
-            lines.append(f"bad setting {name}: {error['msg'].removeprefix('Value error, ')}")
-        raise SettingsError("\n".join(lines)) from None
+        bad = {_field_named(str(error["loc"][0]) if error["loc"] else "?"): error for error in exc.errors()}
+    relevant = {field: error for field, error in bad.items() if field not in ignore}
+    if not relevant:
+        return Settings(**{_init_name(field): Settings.model_fields[field].default for field in bad})
+    lines = []
+    for field, error in relevant.items():
+        name = env_name(field) if field in Settings.model_fields else field
+        lines.append(f"bad setting {name}: {error['msg'].removeprefix('Value error, ')}")
+    raise SettingsError("\n".join(lines))

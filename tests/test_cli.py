@@ -173,3 +173,26 @@ def test_an_empty_or_unreadable_corpus_is_an_error_and_the_old_index_stays(tmp_p
 def test_an_index_path_that_is_a_file_is_one_line(tmp_path):
     (tmp_path / "index-file").write_text("x", encoding="utf-8")
     assert "index-file" in one_line(run("ask", "通义", "--corpus", str(SEEDS), "--index", str(tmp_path / "index-file"), cwd=tmp_path))
+
+
+@pytest.mark.parametrize("setting", [{"PORT": "abc"}, {"SLACK_BOT_TOKEN": ""}, {"NEWSBOT_QUEUE_SIZE": "0"}])
+def test_a_bad_server_setting_does_not_stop_ask_but_stops_serve(index_env, tmp_path, setting):
+    asked = run("ask", "谁带领通义实验室?", env=index_env | setting, cwd=tmp_path)
+    assert asked.returncode == 0 and "通义实验室" in asked.stdout, asked.stderr
+    assert next(iter(setting)) in one_line(run("serve", env=index_env | setting, cwd=tmp_path))
+
+
+def test_a_bad_setting_ask_uses_still_stops_it_in_one_line(index_env, tmp_path):
+    assert "NEWSBOT_TOP_K" in one_line(run("ask", "x", env=index_env | {"NEWSBOT_TOP_K": "abc"}, cwd=tmp_path))
+
+
+def test_top_k_is_the_same_range_on_the_command_line_and_in_settings(index_env, tmp_path):
+    assert run("ask", "-k", "20", "谁带领通义实验室?", env=index_env, cwd=tmp_path).returncode == 0
+    assert run("ask", "-k", "21", "x", env=index_env, cwd=tmp_path).returncode == 2
+    assert run("ask", "x", env=index_env | {"NEWSBOT_TOP_K": "20"}, cwd=tmp_path).returncode == 0
+    assert "NEWSBOT_TOP_K" in one_line(run("ask", "x", env=index_env | {"NEWSBOT_TOP_K": "21"}, cwd=tmp_path))
+
+
+def test_zero_build_workers_is_refused(index_env, tmp_path):
+    result = run("index", "build", "--workers", "0", env=index_env, cwd=tmp_path)
+    assert result.returncode == 2 and "--workers" in result.stderr
