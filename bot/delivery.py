@@ -18,6 +18,8 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
+from bot.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -77,8 +79,10 @@ def retry_handlers(attempts: int, max_retry_after: float) -> list[RetryHandler]:
 class Delivery:
     """Sends messages to Slack; never raises, returns whether the message arrived."""
 
-    def __init__(self, client: WebClient, attempts: int = 4, max_retry_after: float = 30.0, timeout: float = 15.0) -> None:
+    def __init__(self, client: WebClient, attempts: int = 4, max_retry_after: float = 30.0, timeout: float = 15.0,
+                 metrics: Metrics | None = None) -> None:
         self.client = client
+        self.metrics = metrics
         self.attempts = attempts
         self.timeout = timeout
         self._handlers = retry_handlers(attempts, max_retry_after)
@@ -87,6 +91,18 @@ class Delivery:
 
     def respond(self, response_url: str, message: dict) -> bool:
         """Answer a slash command at its ``response_url``."""
+        return self._counted("respond", self._respond(response_url, message))
+
+    def post(self, channel: str, message: dict, thread_ts: str | None = None) -> bool:
+        """Post into a channel or DM (in a thread when ``thread_ts`` is given)."""
+        return self._counted("post", self._post(channel, message, thread_ts))
+
+    def _counted(self, method: str, ok: bool) -> bool:
+        if self.metrics is not None:
+            self.metrics.delivered(method, ok)
+        return ok
+
+    def _respond(self, response_url: str, message: dict) -> bool:
         webhook = WebhookClient(url=response_url, timeout=int(self.timeout), retry_handlers=self._handlers)
         try:
             response = webhook.send_dict(message)
@@ -98,8 +114,7 @@ class Delivery:
             return False
         return True
 
-    def post(self, channel: str, message: dict, thread_ts: str | None = None) -> bool:
-        """Post into a channel or DM (in a thread when ``thread_ts`` is given)."""
+    def _post(self, channel: str, message: dict, thread_ts: str | None) -> bool:
         try:
             self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
         except SlackApiError as exc:

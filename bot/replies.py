@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
+from bot.metrics import Metrics
 from bot.render import APOLOGY, USAGE, answer_message, message_blocks, text_answer
 from index import Answer, Engine, QuestionError
 
@@ -32,18 +34,29 @@ class Reply:
 class Replier:
     """Turns what someone typed into a :class:`Reply`, never raising."""
 
-    def __init__(self, engine: Engine, top_k: int = 3, command: str = "/news") -> None:
+    def __init__(self, engine: Engine, top_k: int = 3, command: str = "/news", metrics: Metrics | None = None) -> None:
         self.engine = engine
         self.top_k = top_k
         self.command = command
+        self.metrics = metrics
 
     def reply(self, text: str) -> Reply:
         if text.strip().lower() in HELP_WORDS:
             return Reply(notice=USAGE.format(command=self.command))
+        started = time.perf_counter()
         try:
-            return Reply(answer=self.engine.ask(text, self.top_k))
+            answer = self.engine.ask(text, self.top_k)
         except QuestionError as exc:
+            self._noticed(failed=False)
             return Reply(notice=str(exc))
         except Exception as exc:  # the question is not logged: it is what a user wrote
             log.error("failed to answer a question: %s", type(exc).__name__, exc_info=exc)
+            self._noticed(failed=True)
             return Reply(notice=APOLOGY)
+        if self.metrics is not None:
+            self.metrics.answered(answer, time.perf_counter() - started)
+        return Reply(answer=answer)
+
+    def _noticed(self, failed: bool) -> None:
+        if self.metrics is not None:
+            self.metrics.noticed(failed)

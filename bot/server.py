@@ -20,6 +20,8 @@ from bot.answering import AnswerQueue
 from bot.app import create_app
 from bot.dedupe import SeenRecently
 from bot.delivery import Delivery, retry_handlers, slack_error
+from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.metrics import Metrics
 from bot.replies import Replier
 from bot.settings import Settings
 from bot.verification import SignedRequestsOnly, plain_response
@@ -55,14 +57,16 @@ class Bot:
     def __init__(self, settings: Settings, engine: Engine, verify_requests: bool) -> None:
         engine.warm()  # the index is open and every lazy table loaded before the first question
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token is not None else None
+        self.metrics = Metrics(engine)
         self.delivery = Delivery(
             WebClient(token=token, base_url=settings.slack_api_url),
             attempts=settings.delivery_attempts,
             max_retry_after=settings.max_retry_after,
+            metrics=self.metrics,
         )
         check_slack(token, settings.slack_api_url)
         self.answers = AnswerQueue(settings.answer_workers, settings.queue_size)
-        replier = Replier(engine, settings.top_k, settings.command)
+        replier = Replier(engine, settings.top_k, settings.command, self.metrics)
         self.app = create_app(settings, replier, self.answers, self.delivery, SeenRecently(), verify_requests)
         self.settings = settings
 
@@ -73,9 +77,9 @@ class Bot:
             log.warning("stopped with %d answer(s) unfinished after %.1f s", left, self.settings.drain_seconds)
 
 
-def health_app(engine: Engine, is_ready: Callable[[], bool], slack: Callable) -> Callable:
-    """WSGI: ``GET /healthz`` (200 when an answer can be given, else 503), ``POST /slack/events`` to
-    ``slack``, 404 for everything else."""
+def health_app(engine: Engine, is_ready: Callable[[], bool], slack: Callable, metrics: Metrics) -> Callable:
+    """WSGI: ``GET /healthz`` (200 when an answer can be given, else 503), ``GET /metrics``
+    (Prometheus), ``POST /slack/events`` to ``slack``, 404 for everything else."""
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -88,6 +92,10 @@ def health_app(engine: Engine, is_ready: Callable[[], bool], slack: Callable) ->
                 status, report = "503 Service Unavailable", {"ok": False, "reason": "stopping"}
             body = json.dumps(report).encode()
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if path == "/metrics" and method in ("GET", "HEAD"):
+            body = metrics.exposition()
+            start_response("200 OK", [("Content-Type", METRICS_CONTENT_TYPE), ("Content-Length", str(len(body)))])
             return [body]
         if path == EVENTS_PATH and method == "POST":
             return slack(environ, start_response)
@@ -127,7 +135,7 @@ class HttpBot:
             settings.max_body_bytes,
         )
         self.stopping = False
-        wsgi = health_app(engine, lambda: not self.stopping, slack)
+        wsgi = health_app(engine, lambda: not self.stopping, slack, self.bot.metrics)
         try:
             self.server = create_server(
                 wsgi, host=settings.host, port=settings.port, threads=settings.workers, ident="newsbot",

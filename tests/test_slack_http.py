@@ -149,6 +149,35 @@ def test_direct_message_is_answered(server, slack):
     assert dm and "基模四杰" in json.dumps(dm[0].body, ensure_ascii=False)
 
 
+def test_metrics_count_questions_refusals_and_deliveries_and_describe_the_index(server, slack):
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    _, port = server
+    for name, question in (("m1", "谁批准了林俊旸的辞职?"), ("m2", "What is the price of Alibaba stock today?")):
+        body = slash_command_body(question, slack.response_url(name))
+        assert post(port, body, sign(body), timeout=3)[0] == 200
+        slack.wait_for(f"/respond/{name}")
+    delivered = ("newsbot_slack_deliveries_total", (("method", "respond"), ("result", "ok")))
+    deadline = time.monotonic() + 5
+    while True:  # a delivery is counted just after the fake Slack has it
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            assert response.headers["Content-Type"].startswith("text/plain")
+            families = list(text_string_to_metric_families(response.read().decode()))
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
+        if samples.get(delivered, 0) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert samples[("newsbot_questions_total", (("outcome", "answered"),))] >= 1
+    assert samples[("newsbot_refusals_total", (("reason", "live"),))] >= 1
+    assert samples[delivered] >= 2
+    assert samples[("newsbot_answer_seconds_count", ())] >= 2
+    assert samples[("newsbot_index_passages", ())] == get(port, "/healthz")[1]["passages"]
+    assert samples[("newsbot_index_newest_article_timestamp_seconds", ())] > 0
+    assert any(name == "newsbot_index_generation_info" for name, _ in samples)
+
+
 def test_sigterm_stops_the_server_cleanly(server):
     process, port = server
     process.send_signal(signal.SIGTERM)
@@ -198,3 +227,4 @@ def test_a_failure_inside_the_bot_gets_an_apology(slack, seed_index_dir):
         assert call.body["text"] == APOLOGY
     finally:
         bot.close()
+
