@@ -40,5 +40,5 @@ stress: $(STAMP) ## the server under a burst, a steady stream and slow Slack →
 docker-smoke: ## build the image, run it, send it a signed slash command (as root, with podman)
 	bash tools/docker-smoke.sh
 
-clean:
+clean: ## remove .venv and the index of seeds/ (start over, e.g. after a failed first make run)
 	rm -rf $(VENV) .newsbot-index .pytest_cache
