@@ -150,7 +150,11 @@ class HttpBot:
 
     def run(self) -> None:
         """Serve until closed from another thread or interrupted by a signal."""
-        self.server.run()
+        try:
+            self.server.run()
+        except OSError:
+            if not self.stopping:
+                raise  # close() from another thread can pull the sockets from under the loop: that is the stop
 
     def close(self) -> None:
         """Stop accepting requests, then finish the answers already under way (within the drain limit)."""
