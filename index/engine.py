@@ -55,14 +55,16 @@ class Engine:
 
     def is_fresh(self) -> bool:
         """True when the current index was built from this corpus with these options."""
-        generation = current_generation(self.index_dir)
+        return self._fresh(current_generation(self.index_dir), corpus_fingerprint(self.corpus))
+
+    def _fresh(self, generation: Path | None, fingerprint: str) -> bool:
         if generation is None:
             return False
         try:
             manifest = read_manifest(generation)
         except IndexFormatError:
             return False
-        return self._built_with_these_options(manifest) and manifest.get("corpus_fingerprint") == corpus_fingerprint(self.corpus)
+        return self._built_with_these_options(manifest) and manifest.get("corpus_fingerprint") == fingerprint
 
     def build(self, **kwargs) -> BuildReport:
         report = build_index(self.corpus, self.index_dir, self.options, on_error=self._on_error, **kwargs)
@@ -164,11 +166,10 @@ class Engine:
             if current is None:
                 self.index()
                 return True
-            on_disk = current_generation(self.index_dir)
-            fresh = self.is_fresh()
-            if on_disk is not None and on_disk != current.generation and fresh:
+            on_disk, fingerprint = current_generation(self.index_dir), corpus_fingerprint(self.corpus)
+            if on_disk is not None and on_disk != current.generation and self._fresh(on_disk, fingerprint):
                 return self._switch_to(on_disk)
-            if fresh or current.manifest.get("corpus_fingerprint") == corpus_fingerprint(self.corpus):
+            if current.manifest.get("corpus_fingerprint") == fingerprint:
                 return False
             try:
                 build_index(self.corpus, self.index_dir, self.options, on_error=self._on_error)

@@ -95,13 +95,6 @@ def load_cases(path: Path, limit: int | None = None) -> list[Case]:
     return cases
 
 
-def first_hit_rank(case: Case, answer: Answer) -> int | None:
-    for hit in answer.hits:
-        if case.is_hit(hit):
-            return hit.rank
-    return None
-
-
 def ranked_rank(case: Case, answer: Answer) -> int | None:
     """Where the right passage was ranked, whether or not the answer was refused (a refusal keeps
     its ranking as the closest coverage)."""
@@ -109,6 +102,11 @@ def ranked_rank(case: Case, answer: Answer) -> int | None:
         if case.is_hit(hit):
             return hit.rank
     return None
+
+
+def first_hit_rank(case: Case, answer: Answer) -> int | None:
+    """Where the right passage was answered: None when it was not shown, or the answer was a refusal."""
+    return ranked_rank(case, answer) if answer.answered else None
 
 
 def score(cases: list[Case], ask: Callable[[str], Answer]) -> dict:
@@ -121,8 +119,7 @@ def score(cases: list[Case], ask: Callable[[str], Answer]) -> dict:
         started = time.perf_counter()
         answer = ask(case.question)
         elapsed = (time.perf_counter() - started) * 1000
-        ranked = ranked_rank(case, answer) if case.answerable else None
-        results.append(_Result(case, first_hit_rank(case, answer) if case.answerable else None, not answer.answered, elapsed, ranked))
+        results.append(_Result(case, ranked_rank(case, answer) if case.answerable else None, not answer.answered, elapsed))
     figures = _figures(results)
     languages = sorted({c.lang for c in cases if c.lang})
     if languages:
@@ -133,10 +130,14 @@ def score(cases: list[Case], ask: Callable[[str], Answer]) -> dict:
 @dataclass(frozen=True)
 class _Result:
     case: Case
-    rank: int | None  # of the first right passage, for an answerable question
+    ranked: int | None  # where the right passage was ranked, refused or not (answerable questions)
     refused: bool
     ms: float
-    ranked: int | None = None  # where the right passage was ranked, refused or not
+
+    @property
+    def rank(self) -> int | None:
+        """Where the right passage was answered: a refusal is a miss."""
+        return None if self.refused else self.ranked
 
 
 def _figures(results: list[_Result]) -> dict:

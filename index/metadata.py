@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import islice
@@ -93,11 +94,19 @@ def _lead_date(lead: str, text: str) -> str | None:
     match = _CN_DATE.search(lead)
     if not match:
         return None
-    month, day = int(match.group(2)), int(match.group(3))
-    for full in _CN_DATE.finditer(normalize(text)):
-        if full.group(1) and (int(full.group(2)), int(full.group(3))) == (month, day):
-            return _iso(int(full.group(1)), month, day)
-    return None
+    full_dates = ((int(m.group(1)), int(m.group(2)), int(m.group(3))) for m in _CN_DATE.finditer(normalize(text)) if m.group(1))
+    return _same_day(int(match.group(2)), int(match.group(3)), full_dates)
+
+
+def _same_day(month: int, day: int, full_dates: Iterable[tuple[int, int, int]]) -> str | None:
+    """The first of ``full_dates`` (year, month, day) on this month and day, as an ISO date."""
+    return next((_iso(y, m, d) for y, m, d in full_dates if (m, d) == (month, day)), None)
+
+
+def _english_dateline(lead: str) -> re.Match[str] | None:
+    """"OSLO, June 20, 2025 (Nordic Wire) -": a place in capitals, perhaps a date, the source in brackets."""
+    match = _EN_DATELINE.match(lead)
+    return match if match and match.group(1).isupper() else None
 
 
 def _lead_source(lead: str) -> str | None:
@@ -105,22 +114,21 @@ def _lead_source(lead: str) -> str | None:
         match = pattern.match(lead)
         if match:
             return match.group(1).strip() or None
-    english = _EN_DATELINE.match(lead)
-    return english.group(5).strip() if english and english.group(1).isupper() else None
+    english = _english_dateline(lead)
+    return english.group(5).strip() if english else None
 
 
 def _english_date(lead: str, text: str) -> str | None:
     """An English dateline's date; without a year, the year of a full date of the same day in the text."""
-    match = _EN_DATELINE.match(lead)
-    if not match or not match.group(2) or not match.group(1).isupper():
+    match = _english_dateline(lead)
+    if not match or not match.group(2):
         return None
     month, day = _MONTHS[match.group(2).rstrip(".").lower()], int(match.group(3))
     if match.group(4):
         return _iso(int(match.group(4)), month, day)
-    for full in _EN_FULL_DATE.finditer(text):
-        if full.group(3) and (_MONTHS[full.group(1).rstrip(".").lower()], int(full.group(2))) == (month, day):
-            return _iso(int(full.group(3)), month, day)
-    return None
+    full_dates = ((int(m.group(3)), _MONTHS[m.group(1).rstrip(".").lower()], int(m.group(2)))
+                  for m in _EN_FULL_DATE.finditer(text) if m.group(3))
+    return _same_day(month, day, full_dates)
 
 
 def _title(lines: list[str]) -> str | None:

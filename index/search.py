@@ -204,21 +204,16 @@ class OpenIndex:
             for rank, i in enumerate(order[:top_k], 1)
         ]
         threshold = self.options.min_answer_probability
-        if threshold == 0:
-            return Answer(question=question, answered=True, hits=hits, as_of=now.isoformat() if scope.present else None,
-                          window=none.window, evidence=evidence.to_dict())
         model = shipped_model()
-        confidence = model.probability(evidence)
-        kind = question_kind(question)
-        after = kind == "soon" or (scope.since is not None and scope.since > now)
-        if kind in UNLIKELY_KINDS and confidence >= KIND_CONFIDENCE:
-            kind = None
-        if after or kind or confidence < (model.threshold if threshold is None else threshold):
-            return replace(none, reason="after_news" if after else kind or "weak",
-                           news_until=self.newest.isoformat() if after and self.newest else None,
+        confidence = None if threshold == 0 else model.probability(evidence)  # 0: never refuse
+        reason = None if confidence is None else _refusal(question, scope, now, confidence,
+                                                          model.threshold if threshold is None else threshold)
+        if reason:
+            return replace(none, reason=reason, news_until=self.newest.isoformat() if reason == "after_news" and self.newest else None,
                            confidence=round(confidence, 4), closest=hits, evidence=evidence.to_dict())
         return Answer(question=question, answered=True, hits=hits, as_of=now.isoformat() if scope.present else None,
-                      window=none.window, confidence=round(confidence, 4), evidence=evidence.to_dict())
+                      window=none.window, confidence=None if confidence is None else round(confidence, 4),
+                      evidence=evidence.to_dict())
 
     def _evidence(self, query: Query, held: dict[int, np.ndarray], coverage: np.ndarray, scores: np.ndarray,
                   ranking: np.ndarray, order: np.ndarray, english: bool) -> Evidence:
@@ -392,6 +387,16 @@ class _Texts(Sequence[str]):
         if i not in self.simplified:
             self.simplified[i] = analyzer.normalize(self[i])
         return self.simplified[i]
+
+
+def _refusal(question: str, scope: TimeScope, now: date, confidence: float, threshold: float) -> str | None:
+    """Why the news has no answer (an :attr:`Answer.reason`), or None when it answers."""
+    kind = question_kind(question)
+    if kind == "soon" or (scope.since is not None and scope.since > now):
+        return "after_news"
+    if kind and (kind not in UNLIKELY_KINDS or confidence < KIND_CONFIDENCE):
+        return kind
+    return "weak" if confidence < threshold else None
 
 
 def _guessed_share(known: list[Concept], held: dict[int, np.ndarray], first: int) -> float:

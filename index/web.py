@@ -274,6 +274,15 @@ def ingest(urls: Iterable[str], corpus: Path, limits: FetchLimits = FetchLimits(
         with lock:
             report.stored.append(record["url"])
 
+    def keep(url: str, record: dict | None) -> bool:
+        """Store an extracted article unless it is stored already; False (reported) when there was none."""
+        if record is None:
+            fail(url, "no article text found")
+            return False
+        if not state.stored(record["url"]):
+            store(url, record)
+        return True
+
     def page(url: str, entry: FeedEntry | None = None) -> bool:
         """Fetch and store one article page; False when it failed (and was reported)."""
         try:
@@ -284,12 +293,7 @@ def ingest(urls: Iterable[str], corpus: Path, limits: FetchLimits = FetchLimits(
         except FetchError as exc:
             fail(url, str(exc))
             return False
-        if record is None:
-            fail(url, "no article text found")
-            return False
-        if not state.stored(record["url"]):
-            store(url, record)
-        return True
+        return keep(url, record)
 
     def source(url: str) -> tuple[Response | None, list[FeedEntry]]:
         """Fetch a source: a page is stored here; a feed's response comes back with its new items."""
@@ -304,12 +308,7 @@ def ingest(urls: Iterable[str], corpus: Path, limits: FetchLimits = FetchLimits(
                 report.unchanged.append(url)
             return None, []
         if response.content_type in PAGE_TYPES or (not response.content_type and b"<html" in response.body[:2048].lower()):
-            record = article_record(response.body, response.url)
-            if record is None:
-                fail(url, "no article text found")
-            else:
-                if not state.stored(record["url"]):
-                    store(url, record)
+            if keep(url, article_record(response.body, response.url)):
                 state.checked(url, response.etag, response.last_modified)
             return None, []
         try:
