@@ -262,6 +262,7 @@ def serve(mode: str) -> None:
         raise FatalError(str(exc)) from None
     finally:
         refresher.stop()
+        engine.close()
 
 
 def main() -> None:

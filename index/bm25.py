@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -23,10 +24,13 @@ class BM25Params:
 
 
 def okapi_idf(df: np.ndarray, n_docs: int, epsilon: float) -> np.ndarray:
-    """rank-bm25's idf: log((N - df + .5) / (df + .5)), negatives floored at epsilon * mean idf."""
-    idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
-    if len(idf):
-        idf[idf < 0] = epsilon * idf.mean()
+    """rank-bm25's idf: log((N - df + .5) / (df + .5)), negatives floored at epsilon * mean idf; the
+    mean is over the terms some passage holds (a term only deleted passages held has idf 0)."""
+    idf = np.zeros(len(df))
+    present = df > 0
+    idf[present] = np.log(n_docs - df[present] + 0.5) - np.log(df[present] + 0.5)
+    if present.any():
+        idf[present & (idf < 0)] = epsilon * idf[present].mean()
     return idf
 
 
@@ -36,9 +40,41 @@ def term_frequency_part(tf: np.ndarray, doc_len: np.ndarray, avgdl: float, param
     return tf * (params.k1 + 1) / (tf + norm)
 
 
+class PostingLists(Protocol):
+    """What the scorer reads: per term, its passages (ascending), their term frequencies and BM25
+    weights, and the statistics the weights come from. :class:`Postings` is one segment; a
+    multi-segment index (``index.segments``) presents its segments as one."""
+
+    idf: np.ndarray  # float64 per term
+    doc_len: np.ndarray  # int32 per passage slot
+    avgdl: float
+    params: BM25Params
+
+    @property
+    def n_docs(self) -> int: ...  # passages in the corpus (BM25's N)
+
+    @property
+    def slots(self) -> int: ...  # passage numbers run from 0 to slots - 1
+
+    def docs_of(self, term: int) -> np.ndarray: ...
+
+    def tfs_of(self, term: int) -> np.ndarray: ...
+
+    def weights_of(self, term: int) -> np.ndarray: ...
+
+    def dfs(self, terms: np.ndarray) -> np.ndarray: ...  # how many passages hold each term
+
+    def list_length(self, term: int) -> int: ...  # how many postings the term's list holds
+
+    def max_weight(self, term: int) -> float: ...  # at least the term's highest weight
+
+    @property
+    def deleted(self) -> np.ndarray | None: ...  # bool per slot: passages removed since (None: none)
+
+
 @dataclass(frozen=True)
 class Postings:
-    """The inverted index: CSR rows of passages per term, and what BM25 needs besides."""
+    """One segment's inverted index: CSR rows of passages per term, and what BM25 needs besides."""
 
     offsets: np.ndarray  # int64, n_terms + 1
     docs: np.ndarray  # int32
@@ -46,29 +82,58 @@ class Postings:
     weights: np.ndarray  # float32, idf · tf part
     max_weights: np.ndarray  # float32, n_terms: each term's highest weight, bounds what it can add
     idf: np.ndarray  # float64, n_terms
-    doc_len: np.ndarray  # int32, n_docs
+    doc_len: np.ndarray  # int32, per passage slot
     avgdl: float
     params: BM25Params
+    deleted_mask: np.ndarray | None = None  # bool per slot: older versions of replaced documents
 
     @property
     def n_docs(self) -> int:
+        return self._n_docs
+
+    @property
+    def slots(self) -> int:
         return len(self.doc_len)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_bounds", plain_ints(self.offsets))
+        object.__setattr__(self, "_n_docs", self.slots - (0 if self.deleted_mask is None else int(self.deleted_mask.sum())))
 
     def row(self, term: int) -> slice:
         return slice(self._bounds[term], self._bounds[term + 1])
 
-    def group_df(self, group: tuple[int, ...]) -> int:
-        """The most passages a synonym group can be in: its members' document frequencies added up
-        (at most every passage)."""
-        bounds = self._bounds
-        return min(self.n_docs, sum(bounds[t + 1] - bounds[t] for t in group))
+    def docs_of(self, term: int) -> np.ndarray:
+        return self.docs[self.row(term)]
 
-    def contains(self, term: int, docs: np.ndarray) -> np.ndarray:
-        """For each passage number in ``docs``, whether ``term`` occurs in it."""
-        return _find(self.docs[self.row(term)], docs)[1]
+    def tfs_of(self, term: int) -> np.ndarray:
+        return self.tfs[self.row(term)]
+
+    def weights_of(self, term: int) -> np.ndarray:
+        return self.weights[self.row(term)]
+
+    def dfs(self, terms: np.ndarray) -> np.ndarray:
+        return self.offsets[terms + 1] - self.offsets[terms]
+
+    def list_length(self, term: int) -> int:
+        return self._bounds[term + 1] - self._bounds[term]
+
+    def max_weight(self, term: int) -> float:
+        return float(self.max_weights[term])
+
+    @property
+    def deleted(self) -> np.ndarray | None:
+        return self.deleted_mask
+
+
+def group_df(postings: PostingLists, group: tuple[int, ...]) -> int:
+    """The most passages a synonym group can be in: its members' list lengths added up (at most
+    every passage)."""
+    return min(postings.n_docs, sum(postings.list_length(t) for t in group))
+
+
+def contains(postings: PostingLists, term: int, docs: np.ndarray) -> np.ndarray:
+    """For each passage number in ``docs``, whether ``term`` occurs in it."""
+    return _find(postings.docs_of(term), docs)[1]
 
 
 RESCORED = 4  # a query's scores-only groups rescore this many times the passages asked for
@@ -97,9 +162,9 @@ class Scorer:
     exhaustive scoring.
     """
 
-    def __init__(self, postings: Postings, exhaustive_below: int | None = None) -> None:
+    def __init__(self, postings: PostingLists, exhaustive_below: int | None = None) -> None:
         self.postings = postings
-        self.exhaustive_below = exhaustive_below or max(4096, postings.n_docs // 64)
+        self.exhaustive_below = exhaustive_below or max(4096, postings.slots // 64)
         self._weights_nonnegative = not len(postings.idf) or float(postings.idf.min()) >= 0
         self._local = threading.local()
 
@@ -107,7 +172,7 @@ class Scorer:
         """This thread's zeroed array with a slot per passage; whoever writes to it zeroes it again."""
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
-            scratch = self._local.scratch = np.zeros(self.postings.n_docs, dtype=np.float32)
+            scratch = self._local.scratch = np.zeros(self.postings.slots, dtype=np.float32)
         return scratch
 
     def group_idf(self, group: tuple[int, ...]) -> float:
@@ -115,7 +180,7 @@ class Scorer:
         without merging, so a long group need not be merged to score a few passages."""
         p = self.postings
         terms = np.array(group)
-        return float(p.idf[terms[np.argmax(p.offsets[terms + 1] - p.offsets[terms])]])
+        return float(p.idf[terms[np.argmax(p.dfs(terms))]])
 
     def group_postings(self, group: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Passages and weights of a group; several synonyms count as one term (Pirkola): their tfs
@@ -123,11 +188,10 @@ class Scorer:
         that only rescores (``WeightedTerms.scores_only``) is looked up instead."""
         p = self.postings
         if len(group) == 1:
-            row = p.row(group[0])
-            return p.docs[row], p.weights[row]
+            return p.docs_of(group[0]), p.weights_of(group[0])
         tf_sum = self._scratch()
-        every = np.concatenate([p.docs[p.row(term)] for term in group])
-        np.add.at(tf_sum, every, np.concatenate([p.tfs[p.row(term)] for term in group]).astype(np.float32))
+        every = np.concatenate([p.docs_of(term) for term in group])
+        np.add.at(tf_sum, every, np.concatenate([p.tfs_of(term) for term in group]).astype(np.float32))
         docs = np.flatnonzero(tf_sum != 0) if len(every) > len(tf_sum) // 16 else _distinct(every)  # tfs are ≥ 1
         tf = tf_sum[docs].astype(np.float64)
         tf_sum[docs] = 0
@@ -139,9 +203,8 @@ class Scorer:
         p = self.postings
         tf = np.zeros(len(docs))
         for term in group:
-            row = p.row(term)
-            at, found = _find(p.docs[row], docs)
-            tf[found] += p.tfs[row][at[found]]
+            at, found = _find(p.docs_of(term), docs)
+            tf[found] += p.tfs_of(term)[at[found]]
         return self._group_weights(group, docs, tf)  # the tf part of 0 is 0
 
     def _group_weights(self, group: tuple[int, ...], docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
@@ -156,12 +219,16 @@ class Scorer:
     def group_bound(self, group: tuple[int, ...]) -> float:
         """The most a group can add to a passage's score (before its query weight)."""
         if len(group) == 1:
-            return float(self.postings.max_weights[group[0]])
+            return self.postings.max_weight(group[0])
         return max(self.group_idf(group), 0.0) * (self.postings.params.k1 + 1)  # the tf part stays under k1 + 1
 
     def top(self, query: WeightedTerms, k: int, allowed: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Passage numbers and scores of the ``k`` best passages, best first (ties: lower number first);
-        with ``allowed`` (passage numbers → whether each may be ranked), only among those it allows."""
+        with ``allowed`` (passage numbers → whether each may be ranked), only among those it allows.
+        Deleted passages are never ranked."""
+        deleted = self.postings.deleted
+        if deleted is not None:
+            allowed = _also_live(deleted, allowed)
         rows: list[_Row] = []
         rescoring: list[_Row] = []
         for i, (group, boost) in enumerate(zip(query.groups, query.boosts)):
@@ -265,6 +332,12 @@ class Scorer:
         return _lowered(_kth(scores, k)), docs, scores
 
 
+def _also_live(deleted: np.ndarray, allowed: Callable[[np.ndarray], np.ndarray] | None) -> Callable[[np.ndarray], np.ndarray]:
+    if allowed is None:
+        return lambda docs: ~deleted[docs]
+    return lambda docs: ~deleted[docs] & allowed(docs)
+
+
 def _find(row: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each of ``docs`` stands in the sorted ``row`` (a valid index even where it is absent, for
     a non-empty row) and whether it is there."""
@@ -305,7 +378,7 @@ class _Row:
     def __init__(self, scorer: Scorer, group: tuple[int, ...], boost: float,
                  allowed: Callable[[np.ndarray], np.ndarray] | None) -> None:
         self.scorer, self.group, self.boost, self.allowed = scorer, group, boost, allowed
-        self.size = scorer.postings.group_df(group)  # postings to read: for a group, at most this many passages
+        self.size = group_df(scorer.postings, group)  # postings to read: for a group, at most this many passages
         self.bound = scorer.group_bound(group) * boost
         self._postings: tuple[np.ndarray, np.ndarray] | None = None
 

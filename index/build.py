@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -21,9 +23,9 @@ from index.analysis import Analyzer, AnalyzerOptions
 from index.bm25 import BM25Params, okapi_idf, term_frequency_part
 from index.crosslingual import pinyin_key, pinyin_syllables
 from index.lexicon import LEXICON_VERSION, build_maps, dictionaries
-from index.documents import CorpusFile, read_corpus, scan_corpus
+from index.documents import CorpusFile, document_key, file_state, read_corpus, scan_corpus
 from index.metadata import UNDATED, day_date, day_number
-from index.passages import PASSAGE_RULES_VERSION, Passage, PassageOptions, unique_passages
+from index.passages import PASSAGE_RULES_VERSION, Passage, PassageOptions, passage_key, unique_passages
 from index.store import (
     FORMAT_VERSION,
     GenerationWriter,
@@ -38,6 +40,7 @@ _BATCH = 256
 _BATCHES_IN_FLIGHT = 64
 _SCATTER_CHUNK = 4_000_000
 _PARALLEL_FROM = 4_000  # passages; below this, worker start-up costs more than it saves
+_PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 _PINYIN_CHUNK = 8_192  # terms per task when worker processes compute the pinyin keys
 
 
@@ -150,7 +153,7 @@ class _WordIds(dict[str, int]):
         return term_id
 
 
-class _Segmenter:
+class Segmenter:
     """Turns passages into term counts, as ``Analyzer.tokens`` would, with terms interned locally so
     that each crosses between processes once. Every distinct jieba token is judged once; the
     counting is done for a whole batch in numpy."""
@@ -184,12 +187,20 @@ class _Segmenter:
         )
 
 
-_worker_segmenter: _Segmenter | None = None
+_worker_segmenter: Segmenter | None = None
+
+
+def _die_with_parent() -> None:
+    """On Linux, a worker is killed when the build that started it dies (even by kill -9), instead of
+    waiting forever for work that will not come."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _init_worker(options: AnalyzerOptions) -> None:
     global _worker_segmenter
-    _worker_segmenter = _Segmenter(options)
+    _die_with_parent()
+    _worker_segmenter = Segmenter(options)
 
 
 def _segment_batch(texts: list[str]) -> SegmentedBatch:
@@ -203,7 +214,7 @@ def _batches(passages: Iterable[Passage], size: int) -> Iterator[list[Passage]]:
         yield batch
 
 
-class _PostingsCollector:
+class PostingsCollector:
     """Gathers (passage, term, tf) triples in compact arrays, batch by batch, mapping each
     segmenter's local term ids to one vocabulary."""
 
@@ -227,7 +238,8 @@ class _PostingsCollector:
         self.tfs.frombytes(batch.tfs)
         self.doc_len.frombytes(batch.lengths)
 
-    def write(self, writer: GenerationWriter, params: BM25Params, workers: int, ecdict: bool = True) -> tuple[int, float]:
+    def write(self, writer: GenerationWriter, params: BM25Params, workers: int, ecdict: bool = True,
+              deleted: np.ndarray | None = None) -> tuple[int, float]:
         """Sort the vocabulary, lay the postings out term by term and save the BM25 arrays and the
         cross-language maps.
 
@@ -235,9 +247,9 @@ class _PostingsCollector:
         stays near the size of the collected triples; meanwhile ``workers`` processes compute the
         terms' pinyin."""
         vocabulary = sorted(self.term_ids)
-        with _pinyin_keys(vocabulary, workers) as pinyin_keys:
-            avgdl = self._write_postings(writer, params, vocabulary)
-            lexicon, names, pinyin, sounds = build_maps(vocabulary, pinyin_keys, ecdict)
+        with pinyin_keys(vocabulary, workers) as keys:
+            avgdl = self.write_postings(writer, params, vocabulary, deleted=deleted)
+            lexicon, names, pinyin, sounds = build_maps(vocabulary, keys, ecdict)
         write_string_table(writer, vocabulary)
         write_term_map(writer, "lexicon", lexicon)
         write_term_map(writer, "names", names)
@@ -245,8 +257,12 @@ class _PostingsCollector:
         write_term_map(writer, "sounds", sounds)
         return len(vocabulary), avgdl
 
-    def _write_postings(self, writer: GenerationWriter, params: BM25Params, vocabulary: list[str]) -> float:
-        """Lay the postings out term by term with their BM25 weights; returns the mean passage length."""
+    def write_postings(self, writer: GenerationWriter, params: BM25Params, vocabulary: list[str],
+                       statistics: Statistics | None = None, deleted: np.ndarray | None = None) -> float:
+        """Lay the postings out term by term with their BM25 weights; returns the mean passage length
+        they were weighted with. ``statistics`` (by default this corpus's own) turns the document
+        frequencies of ``vocabulary``, the passage count and their total length into each term's idf
+        and the mean passage length; passages ``deleted`` marks are not counted."""
         rank = np.empty(len(vocabulary), dtype=np.int32)
         rank[np.fromiter((self.term_ids[t] for t in vocabulary), dtype=np.int64, count=len(vocabulary))] = np.arange(
             len(vocabulary), dtype=np.int32
@@ -257,12 +273,15 @@ class _PostingsCollector:
         docs = np.frombuffer(self.docs, dtype=np.int32)
         tfs = np.frombuffer(self.tfs, dtype=np.uint16)
         doc_len = np.frombuffer(self.doc_len, dtype=np.int32).copy()
-        n_docs = len(doc_len)
-        avgdl = float(doc_len.sum() / n_docs) if n_docs else 0.0
         df = np.bincount(terms, minlength=len(vocabulary))
         offsets = np.zeros(len(vocabulary) + 1, dtype=np.int64)
         np.cumsum(df, out=offsets[1:])
-        idf = okapi_idf(df.astype(np.float64), n_docs, params.epsilon)
+        if deleted is not None and deleted.any():
+            live = ~deleted
+            idf, avgdl = (statistics or own_statistics(params))(
+                np.bincount(terms[live[docs]], minlength=len(vocabulary)), int(live.sum()), int(doc_len[live].sum()))
+        else:
+            idf, avgdl = (statistics or own_statistics(params))(df, len(doc_len), int(doc_len.sum()))
         if not len(terms):  # an empty corpus: nothing to lay out
             terms = np.empty(0, dtype=np.int32)
         out_docs = writer.open_array("post_docs", np.int32, len(terms))
@@ -294,13 +313,25 @@ class _PostingsCollector:
         return avgdl
 
 
+Statistics = Callable[[np.ndarray, int, int], tuple[np.ndarray, float]]
+
+
+def own_statistics(params: BM25Params) -> Statistics:
+    """BM25's idf and mean passage length from a corpus's own counts."""
+
+    def statistics(df: np.ndarray, n_docs: int, total_length: int) -> tuple[np.ndarray, float]:
+        return okapi_idf(df.astype(np.float64), n_docs, params.epsilon), total_length / n_docs if n_docs else 0.0
+
+    return statistics
+
+
 @contextmanager
-def _pinyin_keys(vocabulary: list[str], workers: int) -> Iterator[Iterable[str | None]]:
+def pinyin_keys(vocabulary: list[str], workers: int) -> Iterator[Iterable[str | None]]:
     """The pinyin key of each term in turn, computed by worker processes while the caller works on."""
     if workers == 1 or len(vocabulary) < 2 * _PINYIN_CHUNK:
         yield map(pinyin_key, vocabulary)
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_die_with_parent) as pool:
         yield pool.imap(pinyin_key, vocabulary, _PINYIN_CHUNK)
 
 
@@ -313,6 +344,27 @@ def build_index(
     progress: Callable[[int], None] | None = None,
 ) -> BuildReport:
     """Build a new generation of the index of ``corpus`` and make it current, atomically."""
+    with build_lock(index_root):
+        writer = GenerationWriter(index_root)
+        try:
+            report, manifest = build_generation(writer, corpus, options, workers, on_error, progress)
+            report.path = writer.publish(manifest)
+        except BaseException:
+            writer.discard()
+            raise
+    return report
+
+
+def build_generation(
+    writer: GenerationWriter,
+    corpus: Path,
+    options: IndexOptions = IndexOptions(),
+    workers: int | None = None,
+    on_error: Callable[[str, str], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[BuildReport, dict]:
+    """Write a whole generation of the index of ``corpus`` into ``writer``; returns the report and
+    the manifest to publish it with."""
     if not corpus.exists():
         raise FileNotFoundError(f"corpus not found: {corpus}")
     report = BuildReport()
@@ -329,60 +381,85 @@ def build_index(
             report.documents += 1
             yield document
 
-    with build_lock(index_root):
-        files = scan_corpus(corpus, skipped)
-        fingerprint = corpus_fingerprint(corpus, files)
-        writer = GenerationWriter(index_root)
-        try:
-            collector = _PostingsCollector()
-            passages = RecordFileWriter(writer, "passages")
-            days = array("i")  # each passage's article date, as a day number
-            repeats: dict[int, list[dict]] = {}
+    files = scan_corpus(corpus, skipped)
+    fingerprint = corpus_fingerprint(corpus, files)
+    collector = PostingsCollector()
+    passages = RecordFileWriter(writer, "passages")
+    identity = PassageIdentity([file.name for file in files])
+    days = array("i")  # each passage's article date, as a day number
+    repeats: dict[int, list[dict]] = {}
+    replaced = array("q")  # passages of documents a newer version (same id) replaced
 
-            def repeated(number: int, passage: Passage) -> None:
-                others = repeats.setdefault(number, [])
-                if all(other["doc_id"] != passage.doc.doc_id for other in others):
-                    others.append(source_record(passage))
+    def repeated(number: int, passage: Passage) -> None:
+        others = repeats.setdefault(number, [])
+        if all(other["doc_id"] != passage.doc.doc_id for other in others):
+            others.append(source_record(passage))
 
-            stream = unique_passages(counted(read_corpus(corpus, skipped, files)), options.passages, repeated)
-            for batch, segmented in _segment(stream, options, workers, report):
-                for passage in batch:
-                    passages.append(citation_record(passage))
-                    days.append(day_number(passage.doc.date))
-                    report.characters += len(passage.text)
-                collector.add(segmented)
-                report.passages += len(batch)
-                if progress:
-                    progress(len(batch))
-            passages.close()
-            if not report.passages:
-                raise EmptyCorpusError(_nothing_read(corpus, files, report))
-            write_repeats(writer, repeats)
-            day_array = np.frombuffer(days, dtype=np.int32)
-            writer.save_array("passage_days", day_array)
-            dated = day_array[day_array != UNDATED]
-            report.terms, avgdl = collector.write(writer, options.bm25, workers, options.ecdict)
-            manifest = {
-                **options.signature(),
-                "corpus": str(corpus),
-                "corpus_fingerprint": fingerprint,
-                "n_passages": report.passages,
-                "n_documents": report.documents,
-                "n_terms": report.terms,
-                "avgdl": avgdl,
-                "oldest_date": day_date(dated.min()).isoformat() if len(dated) else None,
-                "newest_date": day_date(dated.max()).isoformat() if len(dated) else None,
-                "undated_passages": int(len(day_array) - len(dated)),
-                "pinyin_syllables": sorted(pinyin_syllables()),
-                "skipped": [f"{name}: {reason}" for name, reason in report.skipped],
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            }
-            report.path = writer.publish(manifest)
-        except BaseException:
-            writer.discard()
-            raise
+    ages = {file.name: file.mtime_ns for file in files}
+    stream = unique_passages(counted(read_corpus(corpus, skipped, files)), options.passages, repeated, replaced.extend,
+                             lambda document: ages.get(document.path, 0))
+    for batch, segmented in segment_passages(stream, options, workers, report):
+        for passage in batch:
+            passages.append(citation_record(passage))
+            days.append(day_number(passage.doc.date))
+            identity.add(passage)
+            report.characters += len(passage.text)
+        collector.add(segmented)
+        report.passages += len(batch)
+        if progress:
+            progress(len(batch))
+    passages.close()
+    if not report.passages:
+        raise EmptyCorpusError(_nothing_read(corpus, files, report))
+    write_repeats(writer, repeats)
+    identity.save(writer)
+    deleted = np.zeros(report.passages, dtype=bool)
+    deleted[np.frombuffer(replaced, dtype=np.int64)] = True
+    writer.save_array("deleted_passages", np.flatnonzero(deleted))
+    day_array = np.frombuffer(days, dtype=np.int32)
+    writer.save_array("passage_days", day_array)
+    dated = day_array[(day_array != UNDATED) & ~deleted]
+    report.terms, avgdl = collector.write(writer, options.bm25, workers, options.ecdict, deleted)
+    manifest = {
+        **options.signature(),
+        "corpus": str(corpus),
+        "corpus_fingerprint": fingerprint,
+        "kind": "full",
+        "corpus_files": [file_state(file) for file in files],
+        "n_passages": int(report.passages - deleted.sum()),
+        "n_slots": report.passages,
+        "n_documents": report.documents,
+        "n_terms": report.terms,
+        "avgdl": avgdl,
+        "oldest_date": day_date(dated.min()).isoformat() if len(dated) else None,
+        "newest_date": day_date(dated.max()).isoformat() if len(dated) else None,
+        "undated_passages": int(report.passages - deleted.sum() - len(dated)),
+        "pinyin_syllables": sorted(pinyin_syllables()),
+        "skipped": [f"{name}: {reason}" for name, reason in report.skipped],
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    report.passages = manifest["n_passages"]
     report.seconds = time.perf_counter() - started
-    return report
+    return report, manifest
+
+
+class PassageIdentity:
+    """Each passage's text fingerprint, document and corpus file, saved beside the index so that an
+    update can find the repeats of new passages and the passages a changed document replaces."""
+
+    def __init__(self, file_names: list[str]) -> None:
+        self.file_numbers = {name: number for number, name in enumerate(file_names)}
+        self.keys, self.docs, self.files = array("q"), array("q"), array("i")
+
+    def add(self, passage: Passage) -> None:
+        self.keys.append(passage_key(passage.text))
+        self.docs.append(document_key(passage.doc.doc_id))
+        self.files.append(self.file_numbers.get(passage.doc.path, -1))
+
+    def save(self, writer: GenerationWriter) -> None:
+        writer.save_array("passage_keys", np.frombuffer(self.keys, dtype=np.int64))
+        writer.save_array("passage_docs", np.frombuffer(self.docs, dtype=np.int64))
+        writer.save_array("passage_files", np.frombuffer(self.files, dtype=np.int32))
 
 
 def _nothing_read(corpus: Path, files: list[CorpusFile], report: BuildReport) -> str:
@@ -393,14 +470,14 @@ def _nothing_read(corpus: Path, files: list[CorpusFile], report: BuildReport) ->
     return f"none of the {len(files)} news file(s) in {corpus} could be read ({len(report.skipped)} problem(s) reported)"
 
 
-def _segment(
+def segment_passages(
     stream: Iterable[Passage], options: IndexOptions, workers: int, report: BuildReport
 ) -> Iterator[tuple[list[Passage], SegmentedBatch]]:
     """Yield each batch of passages with its segmentation, in corpus order."""
     batches = _batches(stream, _BATCH)
     head = list(islice(batches, _PARALLEL_FROM // _BATCH))
     if workers == 1 or len(head) < _PARALLEL_FROM // _BATCH:
-        segmenter = _Segmenter(options.analyzer)
+        segmenter = Segmenter(options.analyzer)
         for batch in chain(head, batches):
             t0 = time.perf_counter()
             segmented = segmenter.segment([p.searchable_text(options.passages) for p in batch])

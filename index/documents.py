@@ -8,8 +8,10 @@ reported as ``file[:line]: reason`` and skipped; nothing stops the rest.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
+import hashlib
 import json
 import os
 import stat
@@ -65,6 +67,39 @@ class CorpusFile:
     @property
     def is_jsonl(self) -> bool:
         return self.name.lower().endswith(JSONL_SUFFIXES)
+
+
+def document_key(doc_id: str) -> int:
+    """A 64-bit fingerprint of a document id: a newer version of a document replaces the older."""
+    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little", signed=True)
+
+
+def file_state(file: CorpusFile) -> dict:
+    """What an update compares a corpus file by: size and age, and for a plain JSON Lines file (which
+    news is appended to) the SHA-256 of its content and its line count, so that an appended tail
+    can be told from an edit."""
+    state = {"name": file.name, "size": file.size, "mtime_ns": file.mtime_ns}
+    if file.is_jsonl and not file.name.lower().endswith(".gz"):
+        with contextlib.suppress(OSError):
+            state.update(prefix_state(file.path, file.size))
+    return state
+
+
+def prefix_state(path: Path, size: int) -> dict:
+    """The SHA-256 and line count of the first ``size`` bytes of ``path``."""
+    digest, lines, left = hashlib.sha256(), 0, size
+    with open_regular(path) as handle:
+        while left and (chunk := handle.read(min(left, 1 << 20))):
+            digest.update(chunk)
+            lines += chunk.count(b"\n")
+            left -= len(chunk)
+    return {"sha256": digest.hexdigest(), "lines": lines, "ends_line": size == 0 or _ends_with_newline(path, size)}
+
+
+def _ends_with_newline(path: Path, size: int) -> bool:
+    with open_regular(path) as handle:
+        handle.seek(size - 1)
+        return handle.read(1) == b"\n"
 
 
 def is_corpus_file(path: Path) -> bool:
@@ -198,9 +233,9 @@ def read_text_file(file: CorpusFile) -> Document:
     )
 
 
-def _lines(handle: BinaryIO, where: str, on_error: ErrorReporter) -> Iterator[tuple[int, bytes]]:
-    """Numbered lines of at most ``MAX_LINE_BYTES``; a longer one is reported and skipped."""
-    number = 0
+def _lines(handle: BinaryIO, where: str, on_error: ErrorReporter, number: int = 0) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines (after the ``number`` before them) of at most ``MAX_LINE_BYTES``; a longer one
+    is reported and skipped."""
     while True:
         line = handle.readline(MAX_LINE_BYTES + 1)
         if not line:
@@ -214,13 +249,16 @@ def _lines(handle: BinaryIO, where: str, on_error: ErrorReporter) -> Iterator[tu
         yield number, line
 
 
-def read_jsonl_file(file: CorpusFile, on_error: ErrorReporter) -> Iterator[Document]:
-    """One article per line: ``{"id", "title", "source", "date", "url", "text"}``, only ``text`` required."""
+def read_jsonl_file(file: CorpusFile, on_error: ErrorReporter, start: int = 0, lines_before: int = 0) -> Iterator[Document]:
+    """One article per line: ``{"id", "title", "source", "date", "url", "text"}``, only ``text`` required.
+    From byte ``start`` (of a plain file; ``lines_before`` lines precede it) when only the tail is wanted."""
     stem = file.name.removesuffix(".gz").removesuffix(".jsonl")
     try:
         with open_regular(file.path) as raw:
             handle: BinaryIO = gzip.GzipFile(fileobj=raw) if file.name.lower().endswith(".gz") else raw  # type: ignore[assignment]
-            for number, line in _lines(handle, file.name, on_error):
+            if start:
+                handle.seek(start)
+            for number, line in _lines(handle, file.name, on_error, lines_before):
                 if line.strip():
                     document = _jsonl_document(line, stem, file.name, number, on_error)
                     if document is not None:

@@ -4,6 +4,7 @@ rebuilt when damaged, and kept in use when it cannot be rebuilt."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +13,13 @@ from index.analysis import Analyzer
 from index.build import BuildReport, EmptyCorpusError, IndexOptions, build_index, corpus_fingerprint
 from index.search import Answer, OpenIndex, SearchOptions
 from index.store import IndexFormatError, check_files, current_generation, read_manifest
+from index.update import merge_in_background, update_index
 
 log = logging.getLogger(__name__)
+# A delta over this share of its base's passages, or over this many, is merged into a new full
+# build in the background (updates rewrite the whole delta, so it is kept small).
+MERGE_SHARE = 0.05
+MERGE_PASSAGES = 50_000
 # Asked once when the engine warms up, so that every table a question may need is loaded before
 # the first real one (English words load the lemmatiser, Chinese ones the converters).
 WARM_UP_QUESTIONS = ("who leads the news today?", "今天的新闻说了什么?")
@@ -49,6 +55,7 @@ class Engine:
         self._open: OpenIndex | None = None
         self._lock = threading.Lock()
         self._refreshing = threading.Lock()
+        self._merge: multiprocessing.process.BaseProcess | None = None
 
     def _built_with_these_options(self, manifest: dict) -> bool:
         return all(manifest.get(key) == value for key, value in self.options.signature().items())
@@ -83,15 +90,20 @@ class Engine:
 
     def _open_or_build(self) -> OpenIndex:
         generation = current_generation(self.index_dir)
+        damaged = False
         if generation is not None and self.is_fresh():
             try:
                 return self._open_generation(generation)
             except IndexFormatError as exc:
                 log.warning("the index in %s is damaged (%s); rebuilding it", self.index_dir, exc)
+                damaged = True
         if self._on_build:
             self._on_build()
         try:
-            build_index(self.corpus, self.index_dir, self.options, on_error=self._on_error)
+            if damaged:
+                build_index(self.corpus, self.index_dir, self.options, on_error=self._on_error)
+            else:  # missing or stale: a delta over the full build does, when it is sound
+                update_index(self.corpus, self.index_dir, self.options, on_error=self._on_error)
         except (OSError, EmptyCorpusError) as exc:
             reason = _reason(exc)
             fallback = self._stale_but_usable(generation)
@@ -106,7 +118,17 @@ class Engine:
         try:
             return self._open_generation(built)
         except IndexFormatError as exc:
+            if not damaged and built.name != getattr(generation, "name", None):
+                log.warning("the updated index in %s does not open (%s); rebuilding it in full", self.index_dir, exc)
+                return self._rebuilt_in_full()
             raise IndexUnavailable(f"the index just built in {self.index_dir} does not open: {exc}") from None
+
+    def _rebuilt_in_full(self) -> OpenIndex:
+        try:
+            build_index(self.corpus, self.index_dir, self.options, on_error=self._on_error)
+            return self._open_generation(current_generation(self.index_dir))
+        except (OSError, EmptyCorpusError, IndexFormatError, TypeError) as exc:
+            raise IndexUnavailable(f"the index just built in {self.index_dir} does not open: {_reason(exc)}") from None
 
     def _open_generation(self, generation: Path, content: bool | None = None) -> OpenIndex:
         """Open a generation, checking every file's checksum first when ``content`` (by default
@@ -156,10 +178,12 @@ class Engine:
 
     def refresh(self) -> bool:
         """Switch to a newer index when the corpus changed or another process published a newer
-        generation. The open index keeps answering while a new one is built; the switch happens
-        between questions (a question holds the index it started with). True when it switched.
+        generation. The open index keeps answering while the change is indexed (as a delta over the
+        full build, in seconds); the switch happens between questions (a question holds the index it
+        started with). A delta grown large is merged into a new full build by a background process.
+        True when it switched.
 
-        A failed build leaves the open index in use and is logged; this never raises for it."""
+        A failed update leaves the open index in use and is logged; this never raises for it."""
         with self._refreshing:
             with self._lock:
                 current = self._open
@@ -170,15 +194,33 @@ class Engine:
             if on_disk is not None and on_disk != current.generation and self._fresh(on_disk, fingerprint):
                 return self._switch_to(on_disk)
             if current.manifest.get("corpus_fingerprint") == fingerprint:
+                self._merge_if_large(current.manifest)
                 return False
             try:
-                build_index(self.corpus, self.index_dir, self.options, on_error=self._on_error)
+                update_index(self.corpus, self.index_dir, self.options, on_error=self._on_error)
             except (OSError, EmptyCorpusError) as exc:
-                log.warning("could not rebuild the index in %s (%s); still answering from the one built at %s",
+                log.warning("could not update the index in %s (%s); still answering from the one built at %s",
                             self.index_dir, _reason(exc), current.manifest.get("built_at"))
                 return False
             built = current_generation(self.index_dir)
-            return built is not None and self._switch_to(built)
+            switched = built is not None and self._switch_to(built)
+            self._merge_if_large(self.index().manifest)
+            return switched
+
+    def _merge_if_large(self, manifest: dict) -> None:
+        """Start merging a large delta into a new full build in a background process, unless one runs."""
+        if manifest.get("kind") != "delta" or (self._merge is not None and self._merge.is_alive()):
+            return
+        changed = manifest["n_delta_passages"] + manifest["n_deleted"]
+        if changed > min(MERGE_PASSAGES, MERGE_SHARE * manifest["n_slots"]):
+            log.info("merging %s changed passages into a new full build in the background", f"{changed:,}")
+            self._merge = merge_in_background(self.corpus, self.index_dir, self.options)
+
+    def close(self) -> None:
+        """Stop a background merge (what it wrote so far is discarded; the index in use stays)."""
+        if self._merge is not None and self._merge.is_alive():
+            self._merge.terminate()
+            self._merge.join(timeout=10)
 
     def _switch_to(self, generation: Path) -> bool:
         try:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from index.documents import Document
+from index.documents import Document, document_key
 from index.text import dedupe_key, normalize
 
 _SENTENCE_END = re.compile(r"[。!?！？;；,，]$")
@@ -135,24 +137,51 @@ def split_document(document: Document, options: PassageOptions = PassageOptions(
     yield from flush()
 
 
+def passage_key(text: str) -> int:
+    """A 64-bit fingerprint of a passage's text as word-for-word repeats share it."""
+    return int.from_bytes(hashlib.blake2b(dedupe_key(text).encode(), digest_size=8).digest(), "little", signed=True)
+
+
 def unique_passages(
     documents: Iterable[Document],
     options: PassageOptions = PassageOptions(),
     on_repeat: Callable[[int, Passage], None] | None = None,
+    on_replaced: Callable[[range], None] | None = None,
+    version: Callable[[Document], int] = lambda document: 0,
 ) -> Iterator[Passage]:
     """Every distinct passage of the corpus once, the first occurrence keeping the citation; each
     later repeat in another document is reported to ``on_repeat`` with the number of the passage
-    it repeats."""
-    first: dict[bytes, int] = {}  # key → passage number << 32 | document number, one int to keep memory low
+    it repeats.
+
+    With ``on_replaced``, documents sharing an id are versions of one: the one of highest
+    ``version`` (e.g. its file's age), the later on a tie, is kept. When a kept version replaces an
+    earlier one, the numbers of the earlier one's passages are reported to ``on_replaced``, and they
+    stop counting as first occurrences (the newer version's unchanged paragraphs are its own); an
+    older version read later is skipped."""
+    first: dict[int, int] = {}  # key → passage number << 32 | document number, one int to keep memory low
+    keys, owners = array("q"), array("i")  # by passage number: its key and document number
+    latest: dict[int, tuple[int, int]] = {}  # document id's fingerprint → (version, number) of its newest version
     for document_number, document in enumerate(documents):
-        for passage in split_document(document, options):
-            if not options.dedupe:
-                yield passage
+        if on_replaced is not None:
+            doc_key, mine = document_key(document.doc_id), version(document)
+            earlier_version, earlier = latest.get(doc_key, (None, None))
+            if earlier_version is not None and earlier_version > mine:
                 continue
-            key = hashlib.blake2b(dedupe_key(passage.text).encode(), digest_size=12).digest()
-            seen = first.get(key)
+            latest[doc_key] = mine, document_number
+            if earlier is not None:
+                replaced = range(bisect_left(owners, earlier), bisect_right(owners, earlier))
+                for number in replaced:
+                    if first.get(keys[number]) == number << 32 | earlier:
+                        del first[keys[number]]
+                on_replaced(replaced)
+        for passage in split_document(document, options):
+            key = passage_key(passage.text) if options.dedupe else 0
+            seen = first.get(key) if options.dedupe else None
             if seen is None:
-                first[key] = len(first) << 32 | document_number
+                if options.dedupe:
+                    first[key] = len(owners) << 32 | document_number
+                keys.append(key)
+                owners.append(document_number)
                 yield passage
             elif on_repeat and seen & 0xFFFFFFFF != document_number:
                 on_repeat(seen >> 32, passage)

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from index.analysis import Analyzer, is_cjk, stop_words
-from index.bm25 import Postings, WeightedTerms
+from index.bm25 import PostingLists, WeightedTerms, group_df
 from index.crosslingual import MAX_PHRASE_WORDS, english_key, english_sounds, name_key, name_keys, split_latin, split_pinyin
 from index.store import StringTable, TermMap
 
@@ -59,7 +59,7 @@ class Query:
 class QueryBuilder:
     """Builds queries against one index's vocabulary and its stored lexicon and pinyin maps."""
 
-    def __init__(self, analyzer: Analyzer, vocabulary: StringTable, postings: Postings, lexicon: TermMap,
+    def __init__(self, analyzer: Analyzer, vocabulary: StringTable, postings: PostingLists, lexicon: TermMap,
                  names: TermMap, pinyin: TermMap, sounds: TermMap, syllables: frozenset[str],
                  options: QueryOptions = QueryOptions()) -> None:
         self.analyzer = analyzer
@@ -80,7 +80,7 @@ class QueryBuilder:
 
     def concept(self, text: str, groups: list[tuple[int, ...]], known: bool = True, guessed: bool = False) -> Concept:
         groups = [g for g in groups if g]
-        information = max((self.information(self.postings.group_df(g)) for g in groups), default=self.information(0))
+        information = max((self.information(group_df(self.postings, g)) for g in groups), default=self.information(0))
         return Concept(text, groups, information, known or bool(groups), guessed and bool(groups))
 
     def build(self, question: str) -> Query:
@@ -112,7 +112,7 @@ class QueryBuilder:
     def _common(self, group: tuple[int, ...]) -> bool:
         """Whether an English word's Chinese forms are so common that reading them in full costs more
         than they tell: in over ``common_share`` of the passages, and many passages at that."""
-        df = self.postings.group_df(group)
+        df = group_df(self.postings, group)
         return bool(self.options.common_share) and df > max(self.options.common_share * self.postings.n_docs, COMMON_MIN_PASSAGES)
 
     def tokens_query(self, tokens: list[str]) -> WeightedTerms:

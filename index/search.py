@@ -12,10 +12,11 @@ import numpy as np
 
 from index.analysis import Analyzer, has_cjk
 from index.answerability import KIND_CONFIDENCE, UNLIKELY_KINDS, Evidence, question_kind, shipped_model
-from index.bm25 import BM25Params, Postings, Scorer, WeightedTerms
+from index.bm25 import Scorer, WeightedTerms, contains
 from index.metadata import UNDATED, day_number
 from index.query import Concept, Query, QueryBuilder, QueryOptions
-from index.store import IndexFormatError, PassageFile, StringTable, TermMap, check_files, check_offsets, load_array, read_manifest
+from index.segments import open_parts
+from index.store import IndexFormatError, PassageFile, check_files, read_manifest
 from index.text import clean, longest_shared_run, normalize
 from index.when import TimeFilterError, TimeScope, read_time
 
@@ -117,54 +118,14 @@ class OpenIndex:
         if problems:
             raise IndexFormatError("; ".join(problems[:3]) + (f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""))
         self.analyzer = analyzer
-        self.vocabulary = StringTable.open(generation)
-        self.passages = PassageFile(generation)
-        self.days = load_array(generation, "passage_days")
+        parts = open_parts(generation, self.manifest)
+        self.vocabulary, self.passages, self.days, self.postings = parts.vocabulary, parts.passages, parts.days, parts.postings
         newest = self.manifest.get("newest_date")
         self.newest = date.fromisoformat(newest) if newest else None  # None: no dated news, "now" means nothing
-        self.postings = Postings(
-            offsets=load_array(generation, "post_offsets"),
-            docs=load_array(generation, "post_docs"),
-            tfs=load_array(generation, "post_tfs"),
-            weights=load_array(generation, "post_weights"),
-            max_weights=load_array(generation, "term_max_weight"),
-            idf=load_array(generation, "idf"),
-            doc_len=load_array(generation, "doc_len"),
-            avgdl=float(self.manifest["avgdl"]),
-            params=BM25Params(**self.manifest["bm25"]),
-        )
-        self._check_shapes()
         self.scorer = Scorer(self.postings)
         self.options = options
-        self.queries = QueryBuilder(
-            analyzer,
-            self.vocabulary,
-            self.postings,
-            TermMap.open(generation, "lexicon"),
-            TermMap.open(generation, "names"),
-            TermMap.open(generation, "pinyin"),
-            TermMap.open(generation, "sounds"),
-            frozenset(self.manifest["pinyin_syllables"]),
-            options.query,
-        )
-
-    def _check_shapes(self) -> None:
-        """Every array agrees with the manifest's counts and the others (cheap: no posting is read)."""
-        n_terms, n_passages, postings = self.manifest["n_terms"], self.manifest["n_passages"], self.postings
-        check_offsets(postings.offsets, n_terms, len(postings.docs), "post_offsets.npy")
-        lengths = {
-            "terms": (len(self.vocabulary), n_terms),
-            "post_tfs": (len(postings.tfs), len(postings.docs)),
-            "post_weights": (len(postings.weights), len(postings.docs)),
-            "term_max_weight": (len(postings.max_weights), n_terms),
-            "idf": (len(postings.idf), n_terms),
-            "doc_len": (len(postings.doc_len), n_passages),
-            "passages": (len(self.passages), n_passages),
-            "passage_days": (len(self.days), n_passages),
-        }
-        for name, (found, expected) in lengths.items():
-            if found != expected:
-                raise IndexFormatError(f"{name} holds {found:,} entries, {expected:,} expected: the index is damaged")
+        self.queries = QueryBuilder(analyzer, self.vocabulary, self.postings, *parts.maps,
+                                    frozenset(self.manifest["pinyin_syllables"]), options.query)
 
     def search(self, question: str, top_k: int = 3) -> Answer:
         question = check_question(question)
@@ -308,7 +269,7 @@ class OpenIndex:
     def _presence(self, query: Query, docs: np.ndarray) -> dict[int, np.ndarray]:
         """For each term of the query, which of ``docs`` contain it."""
         terms = {t for group in query.scoring.groups for t in group}
-        return {t: self.postings.contains(t, docs) for t in terms}
+        return {t: contains(self.postings, t, docs) for t in terms}
 
     def _in_own_text(self, present: dict[int, np.ndarray], texts: _Texts) -> dict[int, np.ndarray]:
         """``present`` as weights: 1 where the passage's own text holds the term, ``context_match``

@@ -12,6 +12,12 @@ Layout of an index directory::
         passage_days.npy each passage's article date in days since 1970-01-01 (INT32_MIN: undated)
         repeats.jsonl    for each passage in repeated_passages.npy, the other documents that carry
                          it word for word (cut by repeats_offsets.npy)
+        passage_keys.npy, passage_docs.npy, passage_files.npy
+                         each passage's text fingerprint, its document's and its corpus file's
+                         (what an update needs to find repeats and what a changed file replaces)
+
+A generation is a whole build (``"kind": "full"``) or a delta over one (``"kind": "delta"``, naming
+its ``"base"``): the news added, changed and deleted since the base was built (``index.update``).
 
 A build writes a new generation beside the old one and only then points CURRENT at it, so a build
 that fails or is killed leaves the previous index intact and in use. Opening a generation checks
@@ -37,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _LOCK = ".build.lock"
@@ -75,6 +81,8 @@ class GenerationWriter:
         root.mkdir(parents=True, exist_ok=True)
         self.scratch = root / f".tmp-{uuid.uuid4().hex}"
         self.scratch.mkdir()
+        self._claim = os.open(self.scratch, os.O_RDONLY)  # held while writing: cleaners leave it be
+        fcntl.flock(self._claim, fcntl.LOCK_EX)
 
     def path(self, name: str) -> Path:
         return self.scratch / name
@@ -86,7 +94,8 @@ class GenerationWriter:
     def save_array(self, name: str, array: np.ndarray) -> None:
         np.save(self.scratch / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
 
-    def publish(self, manifest: dict) -> Path:
+    def publish(self, manifest: dict, make_current: bool = True) -> Path:
+        """Seal the generation under a new name and (unless not ``make_current``) point CURRENT at it."""
         files = {}
         for child in sorted(self.scratch.iterdir()):
             with open(child, "rb") as handle:
@@ -99,15 +108,26 @@ class GenerationWriter:
         name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         final = self.root / name
         os.rename(self.scratch, final)
-        pointer = self.root / f".{CURRENT}.{uuid.uuid4().hex}"
-        pointer.write_text(name + "\n", encoding="utf-8")
-        os.replace(pointer, self.root / CURRENT)
-        _fsync_dir(self.root)
-        remove_stale_generations(self.root, keep=name)
+        os.close(self._claim)
+        if make_current:
+            make_current_generation(self.root, final)
+        else:
+            _fsync_dir(self.root)
         return final
 
     def discard(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.close(self._claim)
+
+
+def make_current_generation(root: Path, generation: Path) -> None:
+    """Point CURRENT at ``generation`` atomically, then delete what no longer serves."""
+    pointer = root / f".{CURRENT}.{uuid.uuid4().hex}"
+    pointer.write_text(generation.name + "\n", encoding="utf-8")
+    os.replace(pointer, root / CURRENT)
+    _fsync_dir(root)
+    remove_stale_generations(root, keep=generation.name)
 
 
 def _sha256(handle) -> str:
@@ -142,10 +162,38 @@ def check_files(generation: Path, manifest: dict, content: bool = False) -> list
 
 
 def remove_stale_generations(root: Path, keep: str) -> None:
-    """Delete older generations and leftovers of killed builds (open memory maps stay valid)."""
+    """Delete older generations (but ``keep`` and the base it builds on) and leftovers of killed
+    builds; a build still writing holds its scratch folder and keeps it. Open memory maps stay valid."""
+    kept = {keep, base_name(root / keep)}
     for child in root.iterdir():
-        if child.is_dir() and child.name != keep and child.name.startswith(("gen-", ".tmp-")):
+        if not child.is_dir() or child.name in kept:
+            continue
+        if child.name.startswith("gen-") or (child.name.startswith(".tmp-") and not _claimed(child)):
             shutil.rmtree(child, ignore_errors=True)
+
+
+def _claimed(scratch: Path) -> bool:
+    try:
+        fd = os.open(scratch, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def base_name(generation: Path) -> str | None:
+    """The name of the full generation a delta generation builds on (None for a full one)."""
+    try:
+        manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    base = manifest.get("base") if isinstance(manifest, dict) else None
+    return base if isinstance(base, str) and base.startswith("gen-") and "/" not in base else None
 
 
 def current_generation(root: Path) -> Path | None:

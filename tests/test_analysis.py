@@ -14,7 +14,7 @@ import pytest
 from conftest import SEEDS, SHARED
 
 from index.analysis import Analyzer, AnalyzerOptions, jieba_cuts
-from index.build import _Segmenter
+from index.build import Segmenter
 
 MIXED = [
     "林俊旸 leads Tongyi 千问, ＡＢＣ  3.88亿美元 e-mail",
@@ -68,7 +68,7 @@ def test_with_the_hmm_jieba_itself_cuts(reference):
 @pytest.mark.parametrize("options", [AnalyzerOptions(), AnalyzerOptions(bigrams=False), AnalyzerOptions(stop_words=False)])
 def test_the_build_counts_the_terms_the_analyzer_emits(options):
     texts = MIXED + _real_news(500)
-    analyzer, segmenter = Analyzer(options), _Segmenter(options)
+    analyzer, segmenter = Analyzer(options), Segmenter(options)
     names: list[str] = []
     for start in range(0, len(texts), 64):
         batch = texts[start : start + 64]

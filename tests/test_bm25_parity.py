@@ -11,25 +11,33 @@ import pytest
 from conftest import SHARED
 from rank_bm25 import BM25Okapi
 
-from index.bm25 import RESCORED, Scorer, WeightedTerms
+from index.bm25 import RESCORED, Scorer, WeightedTerms, group_df
 from index.engine import Engine
 from index.passages import searchable_text
 
 
-def indexed_tokens(engine: Engine) -> list[list[str]]:
-    """The tokens the index was built from, recomputed passage by passage."""
+def live_passages(engine: Engine) -> list[int]:
+    """The numbers of the passages the index holds (a delta may have deleted some of its base's)."""
     index = engine.index()
-    records = [index.passages[i] for i in range(len(index.passages))]
+    deleted = index.postings.deleted
+    return [i for i in range(len(index.passages)) if deleted is None or not deleted[i]]
+
+
+def indexed_tokens(engine: Engine) -> list[list[str]]:
+    """The tokens the index was built from, recomputed passage by passage (live passages only)."""
+    index = engine.index()
+    records = [index.passages[i] for i in live_passages(engine)]
     texts = [searchable_text(r["text"], r["title"], r["heading"], engine.options.passages) for r in records]
     return [index.analyzer.tokens(text) for text in texts]
 
 
 def our_scores(engine: Engine, query: list[str]) -> np.ndarray:
+    """Every live passage's score, in the order of :func:`live_passages`."""
     index = engine.index()
     docs, scores = index.scorer.top(index.queries.tokens_query(query), index.postings.n_docs)
-    full = np.zeros(index.postings.n_docs)
+    full = np.zeros(index.postings.slots)
     full[docs] = scores
-    return full
+    return full[live_passages(engine)]
 
 
 def assert_parity(engine: Engine, queries: list[list[str]]) -> None:
@@ -169,7 +177,7 @@ def test_a_scores_only_group_rescores_what_the_others_find(tmp_path, seed):
     rng = random.Random(seed)
     ids = {t: index.vocabulary.id(t) for t in vocabulary + ["common"]}
     k = 10
-    rarer = [t for t in vocabulary[20:] if ids[t] is not None and index.postings.group_df((ids[t],)) <= RESCORED * k // 2]
+    rarer = [t for t in vocabulary[20:] if ids[t] is not None and group_df(index.postings, (ids[t],)) <= RESCORED * k // 2]
     for _ in range(20):
         rare = rng.sample(rarer, 2)
         groups = [(ids[t],) for t in rare] + [tuple(sorted({ids["common"], ids["t0"], ids["t1"]}))]
@@ -177,7 +185,7 @@ def test_a_scores_only_group_rescores_what_the_others_find(tmp_path, seed):
         found = WeightedTerms(groups, [1.0] * len(groups), scores_only=frozenset({len(groups) - 1}))
         exhaustive = Scorer(index.postings, exhaustive_below=10**9)
         all_docs, all_scores = exhaustive.top(full, index.postings.n_docs)
-        finders = {d for t in rare for d in index.postings.docs[index.postings.row(ids[t])].tolist()}
+        finders = {d for t in rare for d in index.postings.docs_of(ids[t]).tolist()}
         expected = [(d, s) for d, s in zip(all_docs.tolist(), all_scores.tolist()) if d in finders][:k]
         for scorer in (exhaustive, Scorer(index.postings, exhaustive_below=4)):
             docs, scores = scorer.top(found, k)

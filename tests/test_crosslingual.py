@@ -8,6 +8,7 @@ import pytest
 from conftest import SEEDS
 
 from index.analysis import Analyzer, AnalyzerOptions
+from index.bm25 import group_df
 from index.build import IndexOptions
 from index.crosslingual import english_key, pinyin_key, pinyin_syllables, split_latin, split_pinyin
 from index.lexicon import english_lexicon
@@ -232,7 +233,7 @@ def test_common_english_words_only_rescore_what_rarer_words_find(seed_engine, mo
     index.queries.options = QueryOptions(common_share=0.5)
     try:
         query = index.queries.build(question).scoring
-        common = {i for i, group in enumerate(query.groups) if index.postings.group_df(group) > 0.5 * index.postings.n_docs}
+        common = {i for i, group in enumerate(query.groups) if group_df(index.postings, group) > 0.5 * index.postings.n_docs}
         assert query.scores_only and query.scores_only == common  # an English question: every group is English
         assert len(common) < len(query.groups)
         rescored = index.search(question, 3)

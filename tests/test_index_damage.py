@@ -81,7 +81,7 @@ def test_a_stale_index_that_cannot_be_rebuilt_keeps_answering(built, monkeypatch
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Read-only file system", str(engine.index_dir))
 
-    monkeypatch.setattr(index.engine, "build_index", read_only)
+    monkeypatch.setattr(index.engine, "update_index", read_only)
     stale = fresh_engine(engine)
     assert not stale.is_fresh()
     assert stale.ask(QUESTION).answered

@@ -82,8 +82,53 @@ def test_a_failed_rebuild_keeps_the_open_index_answering(news, tmp_path, monkeyp
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(engine_module, "build_index", broken)
+    monkeypatch.setattr(engine_module, "update_index", broken)
     assert engine.refresh() is False and engine.index() is before and engine.ask("谁批准了林俊旸的辞职?").answered
+
+
+def test_new_news_is_a_delta_and_a_large_delta_is_merged_in_the_background(news, tmp_path, monkeypatch):
+    import index.engine as engine_module
+
+    engine = Engine(news, tmp_path / "index")
+    first = engine.index()
+    add_story(news)
+    assert engine.refresh() is True
+    delta = engine.index()
+    assert delta.manifest["kind"] == "delta" and delta.manifest["base"] == first.generation.name
+    assert engine._merge is None  # one passage: too small to merge
+    monkeypatch.setattr(engine_module, "MERGE_PASSAGES", 0)
+    add_story(news, {**NEW_STORY, "id": "wind-2", "text": "挪威海上风电基金首批项目周一动工,能源大臣出席仪式。"})
+    assert engine.refresh() is True
+    engine._merge.join(timeout=120)
+    assert engine._merge.exitcode == 0
+    assert engine.refresh() is True  # the merged build, published by the merge process
+    merged = engine.index()
+    assert merged.manifest["kind"] == "full" and merged.manifest["n_passages"] == delta.manifest["n_passages"] + 1
+    assert {h.citation.doc_id for h in engine.ask("挪威海上风电基金", 5).hits} >= {"wind-1", "wind-2"}
+    assert [p.name for p in (tmp_path / "index").iterdir() if p.name.startswith(("gen-", ".tmp-"))] == [merged.generation.name]
+
+
+def test_a_merge_killed_midway_leaves_the_index_in_use(news, tmp_path):
+    import os
+    import signal
+
+    from index.update import merge_in_background
+
+    engine = Engine(news, tmp_path / "index")
+    before = engine.index()
+    for n in range(300):  # enough to take the merge a while
+        add_story(news, {**NEW_STORY, "id": f"more-{n}", "text": f"第{n}号补充报道:" + NEW_STORY["text"] * 3})
+    merge = merge_in_background(news, tmp_path / "index", engine.options)
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".tmp-") for p in (tmp_path / "index").iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(merge.pid, signal.SIGKILL)
+    merge.join()
+    reopened = Engine(news, tmp_path / "index")
+    assert reopened.verify() == ["stale: the corpus or the settings changed since it was built"]
+    assert reopened.index().generation != before.generation  # brought up to date (a full build: the change is large)
+    assert reopened.ask("第299号补充报道 挪威").answered
+    assert not any(p.name.startswith(".tmp-") for p in (tmp_path / "index").iterdir())
 
 
 def test_a_running_bot_answers_an_article_that_appears_in_its_feed(tmp_path):
