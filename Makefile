@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test index quality answerability bench stress docker-smoke clean
+.PHONY: run test index quality answerability bench bench-update stress docker-smoke clean
 
 $(STAMP): pyproject.toml tools/fetch_dictionary.py
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ answerability: $(STAMP) ## refit the no-answer model on generated questions → 
 bench: $(STAMP) ## speed and memory at 10k/100k/1M paragraphs against rank-bm25 and bm25s (ARGS="--sizes 10000 --json out.json")
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/bench.py $(ARGS)
+
+bench-update: $(STAMP) ## new news at 1M paragraphs: seconds to searchable, questions during a background merge (ARGS="--size 100000")
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/incremental.py $(ARGS)
 
 stress: $(STAMP) ## the server under a burst, a steady stream and slow Slack → docs/stress.md (ARGS="--seconds 10")
 	$(BIN)/python bench/stress.py $(ARGS)

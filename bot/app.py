@@ -12,9 +12,9 @@ from collections.abc import Callable
 from slack_bolt import App, BoltResponse
 
 from bot.answering import AnswerQueue
+from bot.conversation import Conversation
 from bot.dedupe import SeenRecently
-from bot.delivery import Delivery
-from bot.replies import Replier
+from bot.render import SHARE, VOTE_DOWN, VOTE_UP
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,13 +33,12 @@ class _NoRequestBodies(logging.Filter):
 
 def create_app(
     settings: Settings,
-    replier: Replier,
+    conversation: Conversation,
     answers: AnswerQueue,
-    delivery: Delivery,
     events: SeenRecently,
     verify_requests: bool,
 ) -> App:
-    """A bolt app that queues each question on ``answers`` and replies through ``delivery``.
+    """A bolt app that queues each question and each click on ``answers``, for ``conversation`` to handle.
 
     ``verify_requests`` is on for HTTP (bolt checks signatures again, behind
     :class:`~bot.verification.SignedRequestsOnly`) and off for Socket Mode, whose connection is
@@ -74,9 +73,12 @@ def create_app(
             return BoltResponse(status=503, body="busy")
         return next()
 
-    def queue_post(question: str, channel: str, thread_ts: str | None) -> None:
-        if not answers.submit(lambda: delivery.post(channel, replier.reply(question).slack_message(), thread_ts)):
-            log.warning("busy: dropped a question from %s", channel)
+    def queue(job: Callable[[], None], what: str) -> None:
+        if not answers.submit(job):
+            log.warning("busy: dropped %s", what)
+
+    def in_channel(text: str, event: dict, thread_ts: str | None) -> None:
+        queue(lambda: conversation.answer_in_channel(text, event["channel"], thread_ts, _text(event, "user")), "a question")
 
     @app.command(settings.command)
     def answer_command(ack, command: dict) -> None:
@@ -84,25 +86,55 @@ def create_app(
         if not response_url:
             ack(text="Slack sent no response_url with this command.")
             return
-
-        def answer() -> None:
-            delivery.respond(response_url, replier.reply(text).slack_message() | {"response_type": settings.response_type})
-
-        if answers.submit(answer):
+        job = lambda: conversation.answer_command(text, response_url, _text(command, "user_id"), settings.response_type)  # noqa: E731
+        if answers.submit(job):
             ack()
         else:
             ack(text=BUSY, response_type="ephemeral")
 
     @app.event("app_mention")
     def answer_mention(event: dict) -> None:
-        if event.get("channel") and event.get("ts"):
-            queue_post(_MENTION.sub(" ", event.get("text") or ""), event["channel"], event.get("thread_ts") or event["ts"])
+        if _text(event, "channel") and _text(event, "ts"):
+            in_channel(_MENTION.sub(" ", _text(event, "text") or ""), event, _text(event, "thread_ts") or event["ts"])
 
     @app.event("message")
-    def answer_direct_message(event: dict) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or not event.get("channel"):
+    def answer_message(event: dict) -> None:
+        """Direct messages, and replies in the thread of one of the bot's answers (a mention there is
+        answered as a mention)."""
+        channel, thread_ts, text = _text(event, "channel"), _text(event, "thread_ts"), _text(event, "text") or ""
+        if event.get("subtype") or event.get("bot_id") or not channel:
             return
-        queue_post(event.get("text") or "", event["channel"], event.get("thread_ts"))
+        if event.get("channel_type") == "im":
+            in_channel(text, event, thread_ts)
+        elif thread_ts and thread_ts != event.get("ts") and "<@" not in text and conversation.is_answer_thread(channel, thread_ts):
+            in_channel(text, event, thread_ts)
+
+    @app.action(SHARE)
+    def share(ack, body: dict, action: dict) -> None:
+        ack()
+        answer_id, user, response_url = _text(action, "value"), _text(body.get("user") or {}, "id"), _text(body, "response_url")
+        if answer_id and user and response_url:
+            queue(lambda: conversation.share(answer_id, user, response_url), "a share")
+
+    def vote(body: dict, action: dict, value: int) -> None:
+        answer_id, user = _text(action, "value"), _text(body.get("user") or {}, "id")
+        if answer_id and user:
+            queue(lambda: conversation.vote(answer_id, user, value, _text(body, "response_url")), "a vote")
+
+    @app.action(VOTE_UP)
+    def vote_up(ack, body: dict, action: dict) -> None:
+        ack()
+        vote(body, action, 1)
+
+    @app.action(VOTE_DOWN)
+    def vote_down(ack, body: dict, action: dict) -> None:
+        ack()
+        vote(body, action, -1)
+
+    @app.event("app_home_opened")
+    def publish_home(event: dict) -> None:
+        if event.get("tab") == "home" and (user := _text(event, "user")):
+            queue(lambda: conversation.home(user), "an App Home view")
 
     @app.error
     def log_failure(error: Exception) -> None:
@@ -111,3 +143,9 @@ def create_app(
         log.error("a listener failed: %s", type(error).__name__, exc_info=error)
 
     return app
+
+
+def _text(payload: dict, key: str) -> str | None:
+    """A string field of a Slack payload, or None (a field of any other type is ignored)."""
+    value = payload.get(key) if isinstance(payload, dict) else None
+    return value if isinstance(value, str) else None

@@ -100,6 +100,30 @@ def index_build(corpus: Path | None, index_dir: Path | None, workers: int | None
         click.echo(f"{len(report.skipped)} file(s) or line(s) skipped, listed above", err=True)
 
 
+@index.command("update")
+@corpus_option
+@index_option
+def index_update(corpus: Path | None, index_dir: Path | None) -> None:
+    """Bring the index up to date: what changed becomes a delta beside the full build (a full build when much did)."""
+    from index.update import update_index
+
+    settings = _settings(corpus, index_dir)
+    engine = _engine(settings)
+    try:
+        report = update_index(settings.corpus, settings.index, engine.options, on_error=_report_skipped)
+    except EmptyCorpusError as exc:
+        raise FatalError(f"{exc}; the previous index, if any, is still in use") from None
+    except OSError as exc:
+        raise FatalError(f"cannot update the index in {settings.index}: {exc.strerror or exc}") from None
+    if report.how == "unchanged":
+        click.echo(f"{settings.index} is up to date")
+    elif report.how == "delta":
+        click.echo(f"added {report.added:,} passages and deleted {report.deleted:,} ({len(report.changed_files)} file(s) changed) "
+                   f"in {report.seconds:.1f} s; {report.passages:,} passages in all → {settings.index}")
+    else:
+        click.echo(f"built in full ({report.why}): {report.passages:,} passages in {report.seconds:.1f} s → {settings.index}")
+
+
 @index.command("info")
 @corpus_option
 @index_option
@@ -113,8 +137,8 @@ def index_info(corpus: Path | None, index_dir: Path | None) -> None:
         return
     _open(engine)
     manifest = engine.index().manifest
-    keys = ("corpus", "n_documents", "n_passages", "n_terms", "built_at")
-    click.echo(json.dumps({key: manifest[key] for key in keys} | {"fresh": fresh}, ensure_ascii=False, indent=2))
+    keys = ("corpus", "kind", "n_documents", "n_passages", "n_terms", "newest_date", "built_at", "base", "n_delta_passages", "n_deleted")
+    click.echo(json.dumps({key: manifest[key] for key in keys if key in manifest} | {"fresh": fresh}, ensure_ascii=False, indent=2))
 
 
 @index.command("verify")
@@ -210,6 +234,32 @@ def ingest(urls: tuple[str, ...], feeds: Path | None, corpus: Path | None) -> No
                f"{len(report.unchanged):,} source(s) unchanged, {len(report.failed):,} URL(s) skipped")
     if report.failed and not report.stored and not report.unchanged and not report.known:
         raise SystemExit(1)
+
+
+@cli.command()
+@click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the voted answers as evaluation questions (JSON Lines, the format `newsbot eval` reads).")
+def feedback(export_path: Path | None) -> None:
+    """Summarise the 👍/👎 votes on answers [NEWSBOT_FEEDBACK_DB]; --export turns them into evaluation questions."""
+    from bot.feedback import FeedbackError, FeedbackStore
+
+    settings = _settings()
+    if not settings.feedback_db.exists():
+        raise FatalError(f"no feedback database at {settings.feedback_db} yet (NEWSBOT_FEEDBACK_DB)")
+    try:
+        store = FeedbackStore(settings.feedback_db)
+    except FeedbackError as exc:
+        raise FatalError(f"{exc} (NEWSBOT_FEEDBACK_DB)") from None
+    summary = store.summary()
+    click.echo(f"{summary['answers']:,} answer(s) shown; {summary['helpful']:,} vote(s) helpful, {summary['wrong']:,} wrong")
+    for question, count in summary["most_marked_wrong"]:
+        click.echo(f"  marked wrong {count}×: {question}")
+    if export_path is not None:
+        cases = list(store.cases())
+        export_path.write_text("".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases), encoding="utf-8")
+        click.echo(f"wrote {len(cases):,} evaluation question(s) to {export_path} (answers marked wrong have an empty gold: "
+                   f"the bot should not answer them so; put the right passage's text in gold where the news has it)")
+    store.close()
 
 
 def _feed_list(path: Path | None) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from typing import Optional
 from urllib.error import URLError
 
@@ -26,13 +27,14 @@ log = logging.getLogger(__name__)
 class RateLimitRetry(RetryHandler):
     """Retries 429, after the ``Retry-After`` Slack asked for (at most ``max_wait`` seconds)."""
 
-    def __init__(self, max_retry_count: int, max_wait: float) -> None:
+    def __init__(self, max_retry_count: int, max_wait: float, counted: Callable[[str], None]) -> None:
         super().__init__(max_retry_count)
         self.max_wait = max_wait
+        self.counted = counted
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: Optional[HttpResponse] = None,
                    error: Optional[Exception] = None) -> bool:
-        return response is not None and response.status_code == 429
+        return _count(response is not None and response.status_code == 429, self.counted, "rate_limited")
 
     def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest, response: Optional[HttpResponse] = None,
                                  error: Optional[Exception] = None) -> None:
@@ -44,9 +46,31 @@ class RateLimitRetry(RetryHandler):
 class ServerErrorRetry(RetryHandler):
     """Retries any 5xx answer, with exponential backoff."""
 
+    def __init__(self, max_retry_count: int, counted: Callable[[str], None]) -> None:
+        super().__init__(max_retry_count)
+        self.counted = counted
+
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: Optional[HttpResponse] = None,
                    error: Optional[Exception] = None) -> bool:
-        return response is not None and 500 <= response.status_code < 600
+        return _count(response is not None and 500 <= response.status_code < 600, self.counted, "server_error")
+
+
+class ConnectionRetry(ConnectionErrorRetryHandler):
+    """Retries a refused or reset connection."""
+
+    def __init__(self, max_retry_count: int, counted: Callable[[str], None]) -> None:
+        super().__init__(max_retry_count, error_types=[URLError, ConnectionResetError, ConnectionRefusedError])
+        self.counted = counted
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: Optional[HttpResponse] = None,
+                   error: Optional[Exception] = None) -> bool:
+        return _count(super()._can_retry(state=state, request=request, response=response, error=error), self.counted, "connection")
+
+
+def _count(retrying: bool, counted: Callable[[str], None], reason: str) -> bool:
+    if retrying:
+        counted(reason)
+    return retrying
 
 
 def retry_after(headers: dict) -> float:
@@ -67,13 +91,10 @@ def slack_error(exc: SlackApiError) -> str:
     return str(data.get("error")) if isinstance(data, dict) and data.get("error") else f"HTTP {exc.response.status_code}"
 
 
-def retry_handlers(attempts: int, max_retry_after: float) -> list[RetryHandler]:
+def retry_handlers(attempts: int, max_retry_after: float, counted: Callable[[str], None] = lambda reason: None) -> list[RetryHandler]:
+    """What is tried again, up to ``attempts`` in all; ``counted`` hears of each retry and why."""
     retries = attempts - 1
-    return [
-        RateLimitRetry(retries, max_retry_after),
-        ServerErrorRetry(retries),
-        ConnectionErrorRetryHandler(retries, error_types=[URLError, ConnectionResetError, ConnectionRefusedError]),
-    ]
+    return [RateLimitRetry(retries, max_retry_after, counted), ServerErrorRetry(retries, counted), ConnectionRetry(retries, counted)]
 
 
 class Delivery:
@@ -85,7 +106,7 @@ class Delivery:
         self.metrics = metrics
         self.attempts = attempts
         self.timeout = timeout
-        self._handlers = retry_handlers(attempts, max_retry_after)
+        self._handlers = retry_handlers(attempts, max_retry_after, metrics.retried if metrics is not None else lambda reason: None)
         client.retry_handlers = self._handlers
         client.timeout = int(timeout)
 
@@ -93,9 +114,24 @@ class Delivery:
         """Answer a slash command at its ``response_url``."""
         return self._counted("respond", self._respond(response_url, message))
 
-    def post(self, channel: str, message: dict, thread_ts: str | None = None) -> bool:
-        """Post into a channel or DM (in a thread when ``thread_ts`` is given)."""
-        return self._counted("post", self._post(channel, message, thread_ts))
+    def post(self, channel: str, message: dict, thread_ts: str | None = None) -> str | None:
+        """Post into a channel or DM (in a thread when ``thread_ts`` is given); the posted message's
+        ``ts``, or None when it did not arrive."""
+        posted = self._post(channel, message, thread_ts)
+        self._counted("post", posted is not None)
+        return posted
+
+    def publish_home(self, user_id: str, view: dict) -> bool:
+        """Publish a user's App Home view."""
+        try:
+            self.client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as exc:
+            log.warning("App Home not published: views.publish failed (%s)", slack_error(exc))
+            return self._counted("views_publish", False)
+        except Exception as exc:
+            log.warning("App Home not published: views.publish failed (%s)", type(exc).__name__)
+            return self._counted("views_publish", False)
+        return self._counted("views_publish", True)
 
     def _counted(self, method: str, ok: bool) -> bool:
         if self.metrics is not None:
@@ -114,14 +150,15 @@ class Delivery:
             return False
         return True
 
-    def _post(self, channel: str, message: dict, thread_ts: str | None) -> bool:
+    def _post(self, channel: str, message: dict, thread_ts: str | None) -> str | None:
         try:
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+            response = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
         except SlackApiError as exc:
             log.warning("dropped an answer to %s: chat.postMessage failed (%s), after up to %d tries",
                         channel, slack_error(exc), self.attempts)
-            return False
+            return None
         except Exception as exc:
             log.warning("dropped an answer to %s: chat.postMessage failed (%s)", channel, type(exc).__name__)
-            return False
-        return True
+            return None
+        ts = response.get("ts") if isinstance(response.data, dict) else None
+        return ts if isinstance(ts, str) else ""

@@ -1,5 +1,6 @@
 """What a running bot exposes at ``/metrics`` for Prometheus (prometheus-client): questions and how
-they ended, refusals by reason, answer latency, deliveries to Slack, and the index in use."""
+they ended, refusals by reason, answer latency, deliveries to Slack and their retries, votes and
+shares, and the index in use."""
 
 from __future__ import annotations
 
@@ -27,7 +28,13 @@ class Metrics:
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
         self.deliveries = Counter("newsbot_slack_deliveries", "Messages sent to Slack, by method and result", ["method", "result"],
                                   registry=self.registry)
+        self.retries = Counter("newsbot_slack_retries", "Slack API calls tried again, by why", ["reason"], registry=self.registry)
+        self.votes = Counter("newsbot_feedback_votes", "Votes on answers, by vote", ["vote"], registry=self.registry)
+        self.shares = Counter("newsbot_answers_shared", "Answers shared in a channel by the asker", registry=self.registry)
         self.registry.register(_IndexCollector(engine))
+
+    def retried(self, reason: str) -> None:
+        self.retries.labels(reason).inc()
 
     def answered(self, answer: Answer, seconds: float) -> None:
         self.latency.observe(seconds)

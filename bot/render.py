@@ -40,6 +40,10 @@ NOT_NEWS = {  # refusals of the kinds of question no news answers (index.answera
     "private": "Nothing in the news answers “{question}”: it asks for a password or code, which no news prints.",
 }
 CLOSEST_LABEL = "Closest coverage, not an answer:"
+SHARE, VOTE_UP, VOTE_DOWN = "share", "vote_up", "vote_down"  # the action ids of an answer's buttons
+ACTIONS_BLOCK = "newsbot_actions"
+ACTION_CHARS = 40  # what the buttons' labels take of a message's characters
+SHARED_BY = "Shared by <@{user}>"
 CLOSEST_SHOWN = 2
 APOLOGY = "Sorry, something went wrong while searching the news. Please try again in a moment."
 
@@ -192,7 +196,7 @@ def answer_message(answer: Answer) -> dict:
 
 def _with_passages(blocks: list[dict], hits: list[Hit], used: int, divided: bool = True) -> list[dict]:
     """``blocks`` followed by each hit's passage and citation, within the message limits."""
-    reserve = len(MORE_TEXT) + 20
+    reserve = len(MORE_TEXT) + 20 + ACTION_CHARS
     room = MESSAGE_CHARS - used - reserve - sum(len(_citation_mrkdwn(hit)) for hit in hits)
     share = room // max(1, len(hits))  # each passage's room, quoting and bold marks included
     blocks = list(blocks)
@@ -203,13 +207,28 @@ def _with_passages(blocks: list[dict], hits: list[Hit], used: int, divided: bool
             passage = passage_blocks(hit, max(MIN_PASSAGE_CHARS, min(PASSAGE_CHARS, share) - overflow))
         more = ([{"type": "divider"}] if divided else []) + passage
         size = sum(_block_chars(block) for block in more)
-        if used + size > MESSAGE_CHARS - reserve or len(blocks) + len(more) > MAX_BLOCKS - 1:
+        if used + size > MESSAGE_CHARS - reserve or len(blocks) + len(more) > MAX_BLOCKS - 2:  # "+N more", the buttons
             count = len(hits) - shown
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": MORE_TEXT.format(count=count)}]})
             break
         blocks += more
         used += size
     return blocks
+
+
+def with_actions(message: dict, answer_id: str, share: bool) -> dict:
+    """The message with its buttons: 👍 and 👎 (and "Share in channel" for a reply only the asker sees)."""
+    buttons = ([("Share in channel", SHARE)] if share else []) + [("👍", VOTE_UP), ("👎", VOTE_DOWN)]
+    elements = [{"type": "button", "action_id": action, "value": answer_id, "text": {"type": "plain_text", "text": label}}
+                for label, action in buttons]
+    return message | {"blocks": message["blocks"] + [{"type": "actions", "block_id": ACTIONS_BLOCK, "elements": elements}]}
+
+
+def shared_message(message: dict, user_id: str, answer_id: str) -> dict:
+    """The same answer (``message``, as rendered without buttons) for the channel: the passages, who
+    shared it, and 👍/👎."""
+    by = {"type": "context", "elements": [{"type": "mrkdwn", "text": SHARED_BY.format(user=escape_mrkdwn(user_id))}]}
+    return with_actions({"text": message["text"], "blocks": message["blocks"] + [by]}, answer_id, share=False)
 
 
 def _block_chars(block: dict) -> int:

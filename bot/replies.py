@@ -40,12 +40,13 @@ class Replier:
         self.command = command
         self.metrics = metrics
 
-    def reply(self, text: str) -> Reply:
+    def reply(self, text: str, context: str | None = None) -> Reply:
+        """``context``: the question this one follows up on (in a thread of the bot's answer)."""
         if text.strip().lower() in HELP_WORDS:
             return Reply(notice=USAGE.format(command=self.command))
         started = time.perf_counter()
         try:
-            answer = self.engine.ask(text, self.top_k)
+            answer = self.engine.ask(text, self.top_k, context)
         except QuestionError as exc:
             self._noticed(failed=False)
             return Reply(notice=str(exc))

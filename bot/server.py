@@ -18,6 +18,8 @@ from waitress.server import create_server
 
 from bot.answering import AnswerQueue
 from bot.app import create_app
+from bot.conversation import Conversation
+from bot.feedback import FeedbackError, FeedbackStore
 from bot.dedupe import SeenRecently
 from bot.delivery import Delivery, retry_handlers, slack_error
 from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -67,7 +69,12 @@ class Bot:
         check_slack(token, settings.slack_api_url)
         self.answers = AnswerQueue(settings.answer_workers, settings.queue_size)
         replier = Replier(engine, settings.top_k, settings.command, self.metrics)
-        self.app = create_app(settings, replier, self.answers, self.delivery, SeenRecently(), verify_requests)
+        try:
+            self.feedback = FeedbackStore(settings.feedback_db)
+        except FeedbackError as exc:
+            raise StartError(f"{exc} (NEWSBOT_FEEDBACK_DB)") from None
+        conversation = Conversation(replier, self.delivery, self.feedback, self.metrics)
+        self.app = create_app(settings, conversation, self.answers, SeenRecently(), verify_requests)
         self.settings = settings
 
     def drain(self) -> None:
@@ -75,6 +82,7 @@ class Bot:
         left = self.answers.close(self.settings.drain_seconds)
         if left:
             log.warning("stopped with %d answer(s) unfinished after %.1f s", left, self.settings.drain_seconds)
+        self.feedback.close()
 
 
 def health_app(engine: Engine, is_ready: Callable[[], bool], slack: Callable, metrics: Metrics) -> Callable:

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     corpus: Path = Path("seeds")
     index: Path = Path(".newsbot-index")
+    feedback_db: Path = Path(".newsbot-feedback.sqlite")  # votes, shared answers, threads, recent questions (SQLite)
     feeds: Path | None = None  # a file of feed and page URLs, one per line, for `newsbot ingest` and `serve`
     refresh_seconds: float = Field(900.0, ge=0)  # `serve` polls the feeds this often (with NEWSBOT_FEEDS; 0: never)
     watch_seconds: float = Field(5.0, ge=0)  # `serve` checks the corpus folder for new news this often (0: never)

@@ -49,6 +49,7 @@ class PostingLists(Protocol):
     doc_len: np.ndarray  # int32 per passage slot
     avgdl: float
     params: BM25Params
+    weights_stored: bool  # weights_of reads stored weights (else it computes them: look a few up instead)
 
     @property
     def n_docs(self) -> int: ...  # passages in the corpus (BM25's N)
@@ -86,6 +87,7 @@ class Postings:
     avgdl: float
     params: BM25Params
     deleted_mask: np.ndarray | None = None  # bool per slot: older versions of replaced documents
+    weights_stored: bool = True
 
     @property
     def n_docs(self) -> int:
@@ -404,7 +406,7 @@ class _Row:
 
     def lookup(self, docs: np.ndarray) -> np.ndarray:
         """What the row adds to each of ``docs``, which ``allowed`` accepts."""
-        if self._postings is None and len(self.group) > 1:
+        if self._postings is None and (len(self.group) > 1 or not self.scorer.postings.weights_stored):
             return self.scorer.group_weights_at(self.group, docs) * self.boost
         mine, weights = self._merged()
         at, found = _find(mine, docs)

@@ -235,8 +235,9 @@ class Engine:
         log.info("switched to index generation %s (%s passages)", generation.name, f"{new.manifest['n_passages']:,}")
         return True
 
-    def ask(self, question: str, top_k: int = 3) -> Answer:
-        return self.index().search(question, top_k)
+    def ask(self, question: str, top_k: int = 3, context: str | None = None) -> Answer:
+        """Answer ``question``; ``context`` is the question it follows up on, if any."""
+        return self.index().search(question, top_k, context)
 
 
 def _reason(exc: Exception) -> str:

@@ -106,6 +106,9 @@ def check_question(question: str) -> str:
     return question
 
 
+FOLLOW_UP_WEIGHT = 0.5  # what a follow-up borrows from the question before it counts this much
+
+
 class OpenIndex:
     """A generation of the index, memory-mapped, ready to answer questions from many threads."""
 
@@ -127,7 +130,8 @@ class OpenIndex:
         self.queries = QueryBuilder(analyzer, self.vocabulary, self.postings, *parts.maps,
                                     frozenset(self.manifest["pinyin_syllables"]), options.query)
 
-    def search(self, question: str, top_k: int = 3) -> Answer:
+    def search(self, question: str, top_k: int = 3, context: str | None = None) -> Answer:
+        """The best passages for ``question`` (a follow-up to the question ``context``, when given)."""
         question = check_question(question)
         now, dated = self.now(), self.newest is not None
         try:
@@ -138,6 +142,8 @@ class OpenIndex:
         none = Answer(question=question, answered=False, hits=[], window=scope.describe() if scope.explicit else None,
                       reason="no_match")
         query = self.queries.build(text)
+        if context:
+            query = self._following(query, context)
         if self.options.feedback_passages and not has_cjk(text) and query.scoring.groups:
             query = self._with_feedback(query)
         reranked = self.options.coordination or self.options.phrase_weight > 0 or scope.present
@@ -197,6 +203,21 @@ class OpenIndex:
             concepts=math.log1p(sum(1 for c in known if c.groups)),
             passages=math.log10(self.postings.n_docs),
         )
+
+    def _following(self, query: Query, earlier: str) -> Query:
+        """A follow-up ("and who approved it?") borrows the concepts of the question it follows that it
+        lacks itself. They add to BM25 at :data:`FOLLOW_UP_WEIGHT`, so that of the passages answering
+        the follow-up, those about what the thread is about come first; only a follow-up that names
+        nothing of its own ("when?") is about the borrowed concepts alone."""
+        asked = {t for group in query.scoring.groups for t in group}
+        borrowed = [c for c in self.queries.build(earlier).concepts
+                    if c.groups and not any(asked.intersection(group) for group in c.groups)]
+        groups = [group for concept in borrowed for group in concept.groups]
+        scoring = query.scoring
+        own = any(c.known and c.groups for c in query.concepts)
+        return Query(query.concepts if own else query.concepts + borrowed,
+                     WeightedTerms(scoring.groups + groups, scoring.boosts + [FOLLOW_UP_WEIGHT if own else 1.0] * len(groups),
+                                   scoring.scores_only))
 
     def _with_feedback(self, query: Query) -> Query:
         """Pseudo-relevance feedback, the classic remedy for dictionary translation: the Chinese

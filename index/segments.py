@@ -9,20 +9,25 @@ computed with them, and the base's weights are computed again from its term freq
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.bm25 import BM25Params, Postings, term_frequency_part
+from index.bm25 import BM25Params, Postings
 from index.store import IndexFormatError, PassageFile, StringTable, TermMap, check_files, check_offsets, load_array, read_manifest
 
 _BOUND_SLACK = 1 + 1e-5  # float32 weights may round a hair above a bound computed in float64
+CACHED_WEIGHTS = 16 << 20  # base weights recomputed for the delta's statistics, kept for this many postings (64 MB)
 
 
 class SegmentedPostings:
     """The postings of a base and a delta as one :class:`~index.bm25.PostingLists`."""
+
+    weights_stored = False  # the base's weights are computed again, with the statistics of both
 
     def __init__(self, base: Postings, delta: Postings, delta_terms: np.ndarray, idf: np.ndarray, df: np.ndarray,
                  avgdl: float, deleted: np.ndarray | None) -> None:
@@ -38,6 +43,9 @@ class SegmentedPostings:
         self._in_delta = np.full(len(idf), -1, dtype=np.int64)
         self._in_delta[delta_terms] = np.arange(len(delta_terms))
         self._bounds = self._max_weights(delta_terms)
+        k1, b = self.params.k1, self.params.b
+        self._length_norm = (k1 * (1 - b + b * base.doc_len / avgdl)) if avgdl else np.full(base.slots, k1 * (1 - b))
+        self._base_weights = _WeightCache(CACHED_WEIGHTS)
 
     @property
     def n_docs(self) -> int:
@@ -86,12 +94,16 @@ class SegmentedPostings:
     def weights_of(self, term: int) -> np.ndarray:
         parts = []
         if term < len(self.base.idf):
-            docs, tfs = self.base.docs_of(term), self.base.tfs_of(term)
-            parts.append((self.idf[term] * term_frequency_part(tfs.astype(np.float64), self.base.doc_len[docs],
-                                                                self.avgdl, self.params)).astype(np.float32))
+            parts.append(self._base_weights.get(term, self._weigh_base))
         if (local := self._local(term)) >= 0:
             parts.append(self.delta.weights_of(local))
         return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty(0, dtype=np.float32)
+
+    def _weigh_base(self, term: int) -> np.ndarray:
+        """A base term's weights with the statistics of both segments (as the build computes them)."""
+        tfs = self.base.tfs_of(term).astype(np.float64)
+        part = tfs * (self.params.k1 + 1) / (tfs + self._length_norm[self.base.docs_of(term)])
+        return (self.idf[term] * part).astype(np.float32)
 
     def dfs(self, terms: np.ndarray) -> np.ndarray:
         return self.df[terms]
@@ -103,6 +115,32 @@ class SegmentedPostings:
 
     def max_weight(self, term: int) -> float:
         return float(self._bounds[term])
+
+
+class _WeightCache:
+    """The most recently used terms' computed weights, up to ``budget`` weights in all (thread-safe)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._held: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, term: int, compute: Callable[[int], np.ndarray]) -> np.ndarray:
+        with self._lock:
+            found = self._held.get(term)
+            if found is not None:
+                self._held.move_to_end(term)
+                return found
+        weights = compute(term)
+        if len(weights) <= self.budget:
+            with self._lock:
+                if term not in self._held:
+                    self._held[term] = weights
+                    self._size += len(weights)
+                while self._size > self.budget:
+                    self._size -= len(self._held.popitem(last=False)[1])
+        return weights
 
 
 class LayeredVocabulary(Sequence[str]):

@@ -16,6 +16,7 @@ scores are BM25 over the whole live corpus, as a full build of it would give.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import sys
@@ -154,11 +155,19 @@ def merge_index(corpus: Path, index_root: Path, options: IndexOptions = IndexOpt
 
 
 def merge_in_background(corpus: Path, index_root: Path, options: IndexOptions) -> multiprocessing.process.BaseProcess:
-    """Run :func:`merge_index` in a new process at low CPU priority, so questions keep their speed."""
+    """Run :func:`merge_index` in a new process at low CPU priority, so questions keep their speed.
+    It is stopped if this process exits first (what it wrote so far is discarded)."""
     process = multiprocessing.get_context("spawn").Process(target=_merge_process, args=(corpus, index_root, options),
-                                                           name="newsbot-merge", daemon=True)
+                                                           name="newsbot-merge")  # not a daemon: it starts build workers
     process.start()
+    atexit.register(_stop, process)
     return process
+
+
+def _stop(process: multiprocessing.process.BaseProcess) -> None:
+    if process.is_alive():
+        process.terminate()
+        process.join(timeout=10)
 
 
 def _merge_process(corpus: Path, index_root: Path, options: IndexOptions) -> None:

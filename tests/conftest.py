@@ -83,6 +83,24 @@ def slash_command_body(text: str, response_url: str, command: str = "/news") -> 
     )
 
 
+def action_body(action_id: str, value: str, response_url: str, user: str = "U0001") -> str:
+    """A click on a button of a message (``block_actions``), as Slack posts it: a form with ``payload``."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0001"},
+        "user": {"id": user, "team_id": "T0001"},
+        "api_app_id": "A0001",
+        "token": "legacy-unused",
+        "trigger_id": "1.2.3",
+        "channel": {"id": "C0001", "name": "general"},
+        "container": {"type": "message", "is_ephemeral": True},
+        "response_url": response_url,
+        "actions": [{"action_id": action_id, "block_id": "newsbot_actions", "value": value, "type": "button",
+                     "action_ts": f"{time.time():.6f}"}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def event_body(event: dict) -> str:
     return json.dumps(
         {

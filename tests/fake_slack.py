@@ -94,6 +94,8 @@ class FakeSlack:
             return {"ok": True, "user_id": BOT_USER_ID, "bot_id": "BBOT0001", "team_id": "T0001", "user": "newsbot"}
         if path == "/api/chat.postMessage":
             return {"ok": True, "ts": f"{time.time():.6f}", "channel": "C1"}
+        if path == "/api/views.publish":
+            return {"ok": True, "view": {"id": "V0001"}}
         if path.startswith("/respond/"):
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}

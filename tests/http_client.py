@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -46,6 +47,7 @@ def get(port: int, path: str) -> tuple[int, dict]:
 
 def start_bot(engine: Engine, slack: FakeSlack, **settings) -> HttpBot:
     """The HTTP bot on a free port in this process, serving from a thread; ``close()`` it after."""
+    settings.setdefault("feedback_db", Path(tempfile.mkdtemp(prefix="newsbot-feedback-")) / "feedback.sqlite")
     bot = HttpBot(
         Settings(
             SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, PORT=0,
@@ -66,6 +68,7 @@ def start_server(slack: FakeSlack, index_dir: Path, cwd: Path | None = None, **e
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "PORT": str(port),
         "NEWSBOT_HOST": "127.0.0.1", "NEWSBOT_SLACK_API_URL": slack.api_url, "NEWSBOT_CORPUS": str(SEEDS),
         "NEWSBOT_INDEX": str(index_dir),
+        "NEWSBOT_FEEDBACK_DB": str(Path(tempfile.mkdtemp(prefix="newsbot-feedback-")) / "feedback.sqlite"),
     } | env
     process = subprocess.Popen([NEWSBOT, "serve", "--mode", "http"], env=environment, cwd=cwd,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

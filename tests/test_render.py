@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render import MAX_BLOCKS, MESSAGE_CHARS, SECTION_TEXT_LIMIT, answer_message, match_spans, shorten, text_answer
+from bot.render import MAX_BLOCKS, MESSAGE_CHARS, SECTION_TEXT_LIMIT, answer_message, match_spans, shorten, text_answer, with_actions
 from index import Answer, Citation, Hit
 
 
@@ -50,7 +50,7 @@ def test_limits_of_block_kit_are_respected():
 
 def message_chars(message: dict) -> int:
     texts = [message["text"]] + [b["text"]["text"] for b in message["blocks"] if "text" in b]
-    texts += [e["text"] for b in message["blocks"] for e in b.get("elements", [])]
+    texts += [e["text"] if isinstance(e["text"], str) else e["text"]["text"] for b in message["blocks"] for e in b.get("elements", [])]
     return sum(map(len, texts))
 
 
@@ -58,6 +58,8 @@ def test_ten_long_passages_are_shortened_at_sentence_ends_to_fit_one_message():
     sentence = "国务院常务会议今天研究部署进一步扩大内需的政策措施,会议指出要稳定大宗消费。"  # 38 characters
     message = answer_message(answer(*[hit(sentence * 53, ["会议"], rank=i) for i in range(1, 11)]))  # 2,014 each
     assert len(message["blocks"]) <= MAX_BLOCKS and message_chars(message) <= MESSAGE_CHARS
+    with_buttons = with_actions(message, "a" * 32, share=True)
+    assert len(with_buttons["blocks"]) <= MAX_BLOCKS and message_chars(with_buttons) <= MESSAGE_CHARS
     quotes = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"][1:]
     assert len(quotes) == 10 and all(q.endswith("。…") and len(q) <= SECTION_TEXT_LIMIT for q in quotes)
 
@@ -65,6 +67,8 @@ def test_ten_long_passages_are_shortened_at_sentence_ends_to_fit_one_message():
 def test_passages_that_cannot_all_fit_end_in_a_count_of_the_rest():
     message = answer_message(answer(*[hit("很长的段落。" * 400, ["段落"], rank=i) for i in range(1, 41)]))
     assert len(message["blocks"]) <= MAX_BLOCKS and message_chars(message) <= MESSAGE_CHARS
+    with_buttons = with_actions(message, "a" * 32, share=True)
+    assert len(with_buttons["blocks"]) <= MAX_BLOCKS and message_chars(with_buttons) <= MESSAGE_CHARS
     shown = sum(b["type"] == "section" for b in message["blocks"]) - 1
     last = message["blocks"][-1]
     assert 0 < shown < 40 and last["type"] == "context" and last["elements"][0]["text"].startswith(f"+{40 - shown} more")
