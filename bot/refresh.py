@@ -37,11 +37,18 @@ class Refresher:
     def start(self) -> None:
         if self.active:
             self._thread.start()
+            threading.Thread(target=self._prepare, name="newsbot-prepare-updates", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
+
+    def _prepare(self) -> None:
+        try:
+            self.engine.prepare_updates()
+        except Exception:  # without the tables updates are slower, not wrong
+            log.exception("could not load the dictionaries for updates ahead of time")
 
     def _run(self) -> None:
         next_feed = time.monotonic()  # the feeds are read once at start, then on schedule

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import threading
 import sys
 from collections.abc import Callable, Iterable
 from typing import TextIO
@@ -40,6 +41,10 @@ class StartError(Exception):
     """The bot cannot start; the message names the setting or path, on one line."""
 
 
+class SlackUnreachable(StartError):
+    """Slack did not answer at all (as opposed to refusing the token)."""
+
+
 def check_slack(token: str | None, api_url: str, method: str = "auth.test", setting: str = "SLACK_BOT_TOKEN") -> None:
     """Call ``method`` with ``token``: the token is valid and Slack is reachable, or :class:`StartError`
     naming ``setting``. ``auth.test`` checks the bot token, ``apps.connections.open`` the app token."""
@@ -50,13 +55,52 @@ def check_slack(token: str | None, api_url: str, method: str = "auth.test", sett
         raise StartError(f"{setting} was refused by Slack ({slack_error(exc)})") from None
     except (URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise StartError(f"cannot reach Slack at {client.base_url} ({reason}); check NEWSBOT_SLACK_API_URL") from None
+        raise SlackUnreachable(f"cannot reach Slack at {client.base_url} ({reason}); check NEWSBOT_SLACK_API_URL") from None
+
+
+class SlackCheck:
+    """The bot token checked against Slack, for an HTTP bot that must start whether or not Slack is
+    in reach (a container starting before the network): a refused token stops the start; Slack out
+    of reach is logged and checked again every ``retry_seconds`` in the background. ``state`` is
+    what ``/healthz`` reports: "ok", "unreachable" or "refused"."""
+
+    def __init__(self, token: str | None, api_url: str, retry_seconds: float = 30.0) -> None:
+        self.token, self.api_url, self.retry_seconds = token, api_url, retry_seconds
+        self.state = "unchecked"
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        try:
+            check_slack(self.token, self.api_url)
+            self.state = "ok"
+        except SlackUnreachable as exc:
+            self.state = "unreachable"
+            log.warning("%s; starting anyway, and checking again every %.0f s", exc, self.retry_seconds)
+            threading.Thread(target=self._keep_checking, name="slack-check", daemon=True).start()
+
+    def _keep_checking(self) -> None:
+        while not self._stop.wait(self.retry_seconds):
+            try:
+                check_slack(self.token, self.api_url)
+            except SlackUnreachable:
+                continue
+            except StartError as exc:
+                self.state = "refused"
+                log.error("%s", exc)
+                return
+            self.state = "ok"
+            log.info("Slack is in reach and accepts SLACK_BOT_TOKEN")
+            return
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 class Bot:
     """What both transports share: the answer queue, delivery, event dedupe and the bolt app."""
 
-    def __init__(self, settings: Settings, engine: Engine, verify_requests: bool) -> None:
+    def __init__(self, settings: Settings, engine: Engine, verify_requests: bool, wait_for_slack: bool = True) -> None:
+        """``wait_for_slack``: Slack must be in reach to start (else it is checked in the background)."""
         engine.warm()  # the index is open and every lazy table loaded before the first question
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token is not None else None
         self.metrics = Metrics(engine)
@@ -66,7 +110,12 @@ class Bot:
             max_retry_after=settings.max_retry_after,
             metrics=self.metrics,
         )
-        check_slack(token, settings.slack_api_url)
+        self.slack_check = SlackCheck(token, settings.slack_api_url)
+        if wait_for_slack:
+            check_slack(token, settings.slack_api_url)
+            self.slack_check.state = "ok"
+        else:
+            self.slack_check.start()
         self.answers = AnswerQueue(settings.answer_workers, settings.queue_size)
         replier = Replier(engine, settings.top_k, settings.command, self.metrics)
         try:
@@ -82,12 +131,14 @@ class Bot:
         left = self.answers.close(self.settings.drain_seconds)
         if left:
             log.warning("stopped with %d answer(s) unfinished after %.1f s", left, self.settings.drain_seconds)
+        self.slack_check.stop()
         self.feedback.close()
 
 
-def health_app(engine: Engine, is_ready: Callable[[], bool], slack: Callable, metrics: Metrics) -> Callable:
-    """WSGI: ``GET /healthz`` (200 when an answer can be given, else 503), ``GET /metrics``
-    (Prometheus), ``POST /slack/events`` to ``slack``, 404 for everything else."""
+def health_app(engine: Engine, is_ready: Callable[[], bool], slack: Callable, metrics: Metrics,
+               slack_state: Callable[[], str] = lambda: "ok") -> Callable:
+    """WSGI: ``GET /healthz`` (200 when an answer can be given, else 503; it says whether Slack is in
+    reach), ``GET /metrics`` (Prometheus), ``POST /slack/events`` to ``slack``, 404 for everything else."""
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -95,7 +146,7 @@ def health_app(engine: Engine, is_ready: Callable[[], bool], slack: Callable, me
             if is_ready():
                 index = engine.index()
                 status, report = "200 OK", {"ok": True, "generation": index.generation.name, "passages": index.manifest["n_passages"],
-                                            "newest": index.manifest.get("newest_date")}
+                                            "newest": index.manifest.get("newest_date"), "slack": slack_state()}
             else:
                 status, report = "503 Service Unavailable", {"ok": False, "reason": "stopping"}
             body = json.dumps(report).encode()
@@ -135,7 +186,7 @@ class HttpBot:
     """The bot's HTTP server: signature checks, then bolt, behind waitress."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
-        self.bot = Bot(settings, engine, verify_requests=True)
+        self.bot = Bot(settings, engine, verify_requests=True, wait_for_slack=False)
         assert settings.slack_signing_secret is not None
         slack = SignedRequestsOnly(
             SlackRequestHandler(self.bot.app, EVENTS_PATH),
@@ -143,7 +194,7 @@ class HttpBot:
             settings.max_body_bytes,
         )
         self.stopping = False
-        wsgi = health_app(engine, lambda: not self.stopping, slack, self.bot.metrics)
+        wsgi = health_app(engine, lambda: not self.stopping, slack, self.bot.metrics, lambda: self.bot.slack_check.state)
         try:
             self.server = create_server(
                 wsgi, host=settings.host, port=settings.port, threads=settings.workers, ident="newsbot",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from index.analysis import Analyzer
 from index.build import BuildReport, EmptyCorpusError, IndexOptions, build_index, corpus_fingerprint
+from index.lexicon import preload
 from index.search import Answer, OpenIndex, SearchOptions
 from index.store import IndexFormatError, check_files, current_generation, read_manifest
 from index.update import merge_in_background, update_index
@@ -159,6 +160,11 @@ class Engine:
         index = self.index()
         for question in WARM_UP_QUESTIONS:
             index.search(question, 1)
+
+    def prepare_updates(self) -> None:
+        """Load the dictionaries an update needs for the English forms of new words, so that news
+        arriving later is searchable in seconds (a process that only answers need not)."""
+        preload(self.options.ecdict)
 
     def verify(self) -> list[str]:
         """Every problem of the current index: missing, stale, files that fail their checksums, or

@@ -307,6 +307,15 @@ def _sounds(vocabulary: list[str], ecdict: bool) -> TermMaps:
     return dict(sounds)
 
 
+def preload(ecdict: bool = True) -> None:
+    """Load every table :func:`build_maps` reads (seconds, and a few hundred MB): a process that
+    indexes new news as it comes does it once, before the first news arrives."""
+    english_lexicon(ecdict)
+    _renderings_index(ecdict)
+    _sorted_keys(ecdict)
+    transliteration_characters(ecdict)
+
+
 def build_maps(vocabulary: list[str], pinyin_keys: Iterable[str | None],
                ecdict: bool = True) -> tuple[TermMaps, TermMaps, TermMaps, TermMaps]:
     """(lexicon, names, pinyin, sounds) term maps for a sorted vocabulary (term id = position in

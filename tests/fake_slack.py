@@ -33,7 +33,8 @@ class Reply:
 class FakeSlack:
     """Start with ``with FakeSlack() as slack``; ``slack.api_url`` and ``slack.response_url(n)`` are its addresses."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """``port``: where to listen on 127.0.0.1 (0: any free port)."""
         self.calls: list[Call] = []
         self._changed = threading.Condition()
         self._scripts: dict[str, list[Reply]] = {}
@@ -65,7 +66,7 @@ class FakeSlack:
                 except OSError:  # the bot gave up waiting
                     pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
 

@@ -1,17 +1,30 @@
-"""Build the Docker image, run it, send it a signed slash command, and check the answer and a clean stop.
+"""Run compose.yaml for real and check what an operator relies on (make docker-smoke).
 
-Usage: python tools/docker_smoke.py [--engine podman|docker] [--image localhost/newsbot:smoke]
-Slack is replaced by the tests' local fake (Web API and response_url) on 127.0.0.1.
+Usage: python tools/docker_smoke.py [--compose podman-compose]
+
+With podman (as root) and podman-compose, it starts compose.yaml's service, with the news from a
+host folder (a copy of seeds/), the index in its named volume and Slack out of reach. Then it checks:
+- the service is healthy without Slack (`/healthz` says "slack": "unreachable"), runs as uid 10001;
+- a restart opens the index it left (the same generation, no rebuild);
+- once the local fake of Slack is there, the bot notices (`"slack": "ok"`) and answers a signed
+  slash command at its response_url, and refuses a forged one;
+- a SIGTERM stops it cleanly.
+The override compose.smoke.yaml (written to a temporary folder) only puts the service on the host
+network and points it at the fake Slack.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -21,10 +34,17 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import BOT_TOKEN, SIGNING_SECRET, sign, slash_command_body  # noqa: E402
 from fake_slack import FakeSlack  # noqa: E402
 
-
-def sh(*args: str, check: bool = True, show: bool = False) -> subprocess.CompletedProcess:
-    print("$", " ".join(args), flush=True)
-    return subprocess.run(args, check=check, text=True, capture_output=not show)
+PROJECT = "newsbot-smoke"
+OVERRIDE = """services:
+  newsbot:
+    network_mode: host
+    environment:
+      PORT: "{port}"
+      NEWSBOT_HOST: 127.0.0.1
+      NEWSBOT_SLACK_API_URL: http://127.0.0.1:{slack_port}/api/
+      SLACK_BOT_TOKEN: {token}
+      SLACK_SIGNING_SECRET: {secret}
+"""
 
 
 def free_port() -> int:
@@ -33,90 +53,96 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(port: int, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
+def health(port: int, until: callable = lambda h: True, timeout: float = 180) -> dict:
+    """/healthz once it answers 200 and ``until`` holds (or the last answer on timeout)."""
+    deadline, last = time.monotonic() + timeout, {}
+    while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                return json.loads(response.read())
+                last = json.loads(response.read())
+                if until(last):
+                    return last
         except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
+    return last
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--engine", default="podman")
-    parser.add_argument("--image", default="localhost/newsbot:smoke")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--compose", default=str(Path(sys.executable).with_name("podman-compose")))
     args = parser.parse_args()
-    engine, image, name = args.engine, args.image, "newsbot-smoke"
+    port, slack_port = free_port(), free_port()
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="newsbot-smoke-") as folder:
+        news = Path(folder) / "news"
+        shutil.copytree(ROOT / "seeds", news)
+        os.chmod(news, 0o777)  # uid 10001 in the container may write (feeds are ingested here)
+        override = Path(folder) / "compose.smoke.yaml"
+        override.write_text(OVERRIDE.format(port=port, slack_port=slack_port, token=BOT_TOKEN, secret=SIGNING_SECRET), encoding="utf-8")
+        env = os.environ | {"NEWSBOT_NEWS": str(news)}
+        compose = [args.compose, "-p", PROJECT, "-f", str(ROOT / "compose.yaml"), "-f", str(override)]
 
-    started = time.monotonic()
-    build = [engine, "build", "--pull=never", "-t", image, str(ROOT)]
-    if engine == "podman":
-        build[2:2] = ["--format", "docker"]
-    sh(*build, show=True)
-    print(f"built {image} in {time.monotonic() - started:.1f} s")
-    size = sh(engine, "image", "inspect", "--format", "{{.Size}}", image).stdout.strip()
-    print(f"image size: {int(size) / 1e6:.0f} MB")
-    user = sh(engine, "image", "inspect", "--format", "{{.Config.User}}", image).stdout.strip()
-    print(f"image user: {user}")
+        def run(*words: str, check: bool = True) -> subprocess.CompletedProcess:
+            print("$", "compose", " ".join(words), flush=True)
+            done = subprocess.run([*compose, *words], env=env, cwd=ROOT, text=True, capture_output=True)
+            if check and done.returncode != 0:
+                raise SystemExit(f"compose {' '.join(words)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+            return done
 
-    failures = []
-    port = free_port()
-    with FakeSlack() as slack:
-        sh(engine, "rm", "-f", name, check=False)
-        sh(engine, "run", "-d", "--name", name, "--network=host",
-           "-e", f"SLACK_BOT_TOKEN={BOT_TOKEN}", "-e", f"SLACK_SIGNING_SECRET={SIGNING_SECRET}",
-           "-e", f"PORT={port}", "-e", f"NEWSBOT_SLACK_API_URL={slack.api_url}", image)
+        started = time.monotonic()
+        run("build")
+        print(f"built in {time.monotonic() - started:.1f} s")
         try:
-            health = wait_healthy(port)
-            print(f"GET /healthz -> {health}")
-            if engine == "podman":
-                check = sh(engine, "healthcheck", "run", name, check=False)
-                print(f"podman healthcheck run -> exit {check.returncode} {check.stdout.strip()}")
-                if check.returncode != 0:
-                    failures.append("HEALTHCHECK failed")
-
-            body = slash_command_body("谁带领通义实验室?", slack.response_url("smoke"))
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(), headers=sign(body))
-            t0 = time.monotonic()
-            with urllib.request.urlopen(request, timeout=3) as response:
-                print(f"POST /slack/events (signed /news) -> {response.status} in {1000 * (time.monotonic() - t0):.0f} ms")
-            answers = slack.wait_for("/respond/smoke", timeout=20)
-            if not answers:
-                failures.append("no answer arrived at response_url")
-            else:
-                message = answers[0].body
-                first = next(b for b in message["blocks"] if b["type"] == "section" and b["text"]["text"].startswith(">"))
-                context = next(b for b in message["blocks"] if b["type"] == "context")["elements"][0]["text"]
-                print(f"answer: {message['text']}")
-                print(f"  first passage: {first['text']['text'][:80]}…")
-                print(f"  citation: {context}")
-                if "靖人" not in first["text"]["text"] or "2026-03-05" not in context or "TechWeb" not in context:
-                    failures.append("unexpected first passage or citation")
-
-            forged = sign(body, secret="wrong")
-            try:
-                urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(), headers=forged), timeout=3)
-                failures.append("forged request was accepted")
-            except urllib.error.HTTPError as error:
-                print(f"POST /slack/events (wrong signature) -> {error.code}")
-                if error.code != 401:
-                    failures.append(f"forged request got {error.code}")
+            started = time.monotonic()
+            run("up", "-d")
+            first = health(port, lambda h: h.get("ok"))
+            print(f"healthy after {time.monotonic() - started:.1f} s without Slack: {first}")
+            if first.get("slack") != "unreachable" or not first.get("passages"):
+                failures.append(f"not healthy without Slack: {first}")
+            user = subprocess.run(["podman", "exec", f"{PROJECT}_newsbot_1", "id", "-u"], text=True, capture_output=True).stdout.strip()
+            print(f"runs as uid {user}")
+            if user != "10001":
+                failures.append(f"runs as uid {user}, not 10001")
+            run("restart")
+            again = health(port, lambda h: h.get("ok"))
+            print(f"after a restart: {again}")
+            if again.get("generation") != first.get("generation"):
+                failures.append("the index was rebuilt after a restart")
+            with FakeSlack(port=slack_port) as slack:
+                reached = health(port, lambda h: h.get("slack") == "ok", timeout=90)
+                print(f"once Slack is there: {reached}")
+                if reached.get("slack") != "ok":
+                    failures.append("never noticed that Slack came")
+                body = slash_command_body("谁带领通义实验室?", slack.response_url("smoke"))
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(), headers=sign(body))
+                with urllib.request.urlopen(request, timeout=3) as response:
+                    print(f"POST /slack/events (signed /news) -> {response.status}")
+                answers = slack.wait_for("/respond/smoke", timeout=30)
+                if not answers or "靖人" not in json.dumps(answers[0].body, ensure_ascii=False):
+                    failures.append("no answer naming 靖人 arrived at response_url")
+                else:
+                    print(f"answer: {answers[0].body['text']}")
+                try:
+                    forged = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
+                                                    headers=sign(body, secret="wrong"))
+                    urllib.request.urlopen(forged, timeout=3)
+                    failures.append("a forged request was accepted")
+                except urllib.error.HTTPError as error:
+                    print(f"POST /slack/events (wrong signature) -> {error.code}")
+                    if error.code != 401:
+                        failures.append(f"a forged request got {error.code}")
+            started = time.monotonic()
+            run("stop", "-t", "15")
+            code = subprocess.run(["podman", "inspect", "--format", "{{.State.ExitCode}}", f"{PROJECT}_newsbot_1"],
+                                  text=True, capture_output=True).stdout.strip()
+            print(f"stopped in {time.monotonic() - started:.1f} s, exit code {code}")
+            if code != "0":
+                failures.append(f"exit code {code} on SIGTERM")
         finally:
-            t0 = time.monotonic()
-            sh(engine, "stop", "-t", "10", name, check=False)
-            stopped = time.monotonic() - t0
-            code = sh(engine, "inspect", "--format", "{{.State.ExitCode}}", name, check=False).stdout.strip()
-            print(f"stop (SIGTERM) took {stopped:.1f} s, exit code {code}")
-            logs = sh(engine, "logs", name, check=False)
-            print("container log (last lines):\n  " + "\n  ".join((logs.stdout + logs.stderr).strip().splitlines()[-5:]))
-            sh(engine, "rm", "-f", name, check=False)
-            if code != "0" or stopped > 8:
-                failures.append("no clean exit on SIGTERM")
-
+            logs = run("logs", check=False)
+            print("container log (last lines):\n  " + "\n  ".join((logs.stdout + logs.stderr).strip().splitlines()[-6:]))
+            run("down", "-v", check=False)
     if failures:
         print("docker-smoke FAILED: " + "; ".join(failures))
         return 1
