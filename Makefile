@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV := $(VENV)/.dev-installed
 PIN := -c constraints.txt
 
-.PHONY: run test index docs quality answerability bench bench-update stress docker-smoke clean
+.PHONY: run test fuzz index docs quality answerability bench bench-update stress docker-smoke clean
 
 $(STAMP): pyproject.toml constraints.txt tools/fetch_dictionary.py
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ run: $(STAMP) ## start the bot (Slack with tokens in the environment or .env, el
 
 test: $(DEV) ## the whole test suite
 	$(BIN)/python -m pytest -q
+
+fuzz: $(DEV) ## the property tests (any question, any JSON Lines record) with ten times the examples
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q tests/test_fuzz_questions.py tests/test_hostile_corpus.py
 
 index: $(STAMP) ## (re)build the index of seeds/
 	$(BIN)/newsbot index build

@@ -299,7 +299,7 @@ def serve(mode: str) -> None:
     logging.getLogger("slack_sdk").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     engine = _engine(settings, verify_content=settings.verify_index)
     _open(engine)
-    refresher = Refresher(engine, settings.feeds, settings.refresh_seconds, settings.watch_seconds)
+    refresher = Refresher(engine, settings.feeds, settings.refresh_seconds, settings.watch_seconds, prepare=chosen != "console")
     refresher.start()
     try:
         if chosen == "console":

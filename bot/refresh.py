@@ -21,12 +21,14 @@ class Refresher:
     listed in ``feeds`` into the corpus. 0 turns either off."""
 
     def __init__(self, engine: Engine, feeds: Path | None, feed_seconds: float, watch_seconds: float,
-                 fetch: Callable[[list[str], Path], object] | None = None) -> None:
+                 fetch: Callable[[list[str], Path], object] | None = None, prepare: bool = True) -> None:
+        """``prepare``: load the dictionaries for updates at start (a server); a console need not."""
         self.engine = engine
         self.feeds = feeds
         self.feed_seconds = feed_seconds if feeds is not None else 0.0
         self.watch_seconds = watch_seconds
         self._fetch = fetch or _ingest
+        self._prepare_updates = prepare
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="newsbot-refresh", daemon=True)
 
@@ -37,7 +39,8 @@ class Refresher:
     def start(self) -> None:
         if self.active:
             self._thread.start()
-            threading.Thread(target=self._prepare, name="newsbot-prepare-updates", daemon=True).start()
+            if self._prepare_updates:
+                threading.Thread(target=self._prepare, name="newsbot-prepare-updates", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import shutil
 import sys
 import time
@@ -12,8 +13,15 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import settings
 
 from index import Engine
+
+# Property tests without a count of their own try this many examples: enough for every `make test`;
+# `make fuzz` (HYPOTHESIS_PROFILE=deep) tries ten times more.
+settings.register_profile("default", max_examples=2_000)
+settings.register_profile("deep", max_examples=20_000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -22,6 +30,15 @@ SEED_QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-token-not-real"
 NEWSBOT = str(Path(sys.executable).with_name("newsbot"))  # the installed console script
+
+
+@pytest.fixture(scope="module")
+def slack():
+    """The local fake of Slack's Web API and response_url, one per test module."""
+    from fake_slack import FakeSlack
+
+    with FakeSlack() as fake:
+        yield fake
 
 
 @pytest.fixture(scope="session")

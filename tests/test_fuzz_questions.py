@@ -13,7 +13,7 @@ words = st.sampled_from(["who", "leads", "Tongyi", "now", "Lin", "Junyang", "通
 questions = st.text(max_size=600) | st.lists(words, max_size=30).map(" ".join) | st.lists(words, max_size=30).map("".join)
 
 
-@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(question=questions)
 def test_any_question_is_answered_or_refused_politely(seed_engine, question):
     try:

@@ -158,7 +158,7 @@ records = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record=records)
 def test_any_jsonl_record_is_read_split_and_analysed_without_error(record):
     line = json.dumps(record).encode()

@@ -19,12 +19,6 @@ MARKER = "secret-user-text-7f3a"
 
 
 @pytest.fixture(scope="module")
-def slack():
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def bot(slack, seed_index_dir):
     bot = start_bot(Engine(SEEDS, seed_index_dir), slack, max_body_bytes=64 * 1024)
     yield bot

@@ -13,16 +13,9 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from conftest import NEWSBOT, SEEDS, action_body, event_body, sign, slash_command_body
-from fake_slack import FakeSlack
 from http_client import post, start_bot
 
 from bot.render import ACTIONS_BLOCK, SHARE, VOTE_DOWN, VOTE_UP
-
-
-@pytest.fixture(scope="module")
-def slack():
-    with FakeSlack() as fake:
-        yield fake
 
 
 @pytest.fixture(scope="module")

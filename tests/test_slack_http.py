@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import BOT_TOKEN, SEEDS, SIGNING_SECRET, event_body, sign, slash_command_body
-from fake_slack import BOT_USER_ID, FakeSlack
+from fake_slack import BOT_USER_ID
 from http_client import get, post, start_bot, start_server
 
 from bot.render import APOLOGY
@@ -22,12 +22,6 @@ def section_texts(message: dict) -> list[str]:
 
 def context_texts(message: dict) -> list[str]:
     return [e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"]]
-
-
-@pytest.fixture(scope="module")
-def slack():
-    with FakeSlack() as fake:
-        yield fake
 
 
 @pytest.fixture(scope="module")

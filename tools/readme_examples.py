@@ -4,9 +4,10 @@
     python tools/readme_examples.py --check   # exit 1, showing the differences, when any is out of date
 
 An example is a ```text block right after a ``<!-- example -->`` comment. Its lines starting with
-``$ `` are commands; what follows each, up to the next command, is its output. The commands run
-with bash in a fresh folder standing for ``/home/me`` (``~``), with the project's ``newsbot`` first on
-PATH, the seed news as ``~/news`` and Slack settings cleared. Options in the comment:
+``$ `` are commands; what follows each, up to the next command, is its output. Each example's
+commands run with bash in a fresh folder of its own standing for ``/home/me`` (``~``), with the
+project's ``newsbot`` first on PATH, the seed news as ``~/news`` (also the default corpus) and Slack
+settings cleared; examples run several at a time. Options in the comment:
 
 - ``input="…"``: standard input for the block's commands (``\\n`` for a new line);
 - ``lines=N``: keep the first N lines of each command's output, then "…";
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -82,20 +84,36 @@ def masked(text: str) -> str:
     return text
 
 
-def regenerate(readme: str, home: Path, env: dict[str, str], seeds_only: bool) -> str:
-    def replace(match: re.Match) -> str:
+def regenerate(readme: str, shared: Path, seeds_only: bool) -> str:
+    """The README with every example rerun, each in a home of its own (so none sees another's
+    changes), several at a time; the CCTV ones share one archive index in ``shared``."""
+
+    def rerun(match: re.Match) -> str:
         options = options_of(match.group("options"))
         if "cctv" in options and (seeds_only or not CCTV.exists()):
             return match.group(0)
-        if "cctv" in options and not (home / "cctv").exists():
-            (home / "cctv").mkdir()
-            (home / "cctv" / CCTV.name).symlink_to(CCTV)
-        with ExitStack() as stack:
+        with tempfile.TemporaryDirectory(prefix="newsbot-readme-") as folder, ExitStack() as stack:
+            home = Path(folder)
+            shutil.copytree(ROOT / "seeds", home / "news")
+            if "cctv" in options:
+                for name in ("cctv", "cctv-index"):
+                    (home / name).symlink_to(shared / name)
             port = stack.enter_context(_news_site(home)) if "site" in options else None
-            body = run_block(match.group("body"), options, home, env, port)
+            body = run_block(match.group("body"), options, home, environment(home), port)
         return f"<!-- example{match.group('options')}-->\n```text\n{body}```"
 
-    return MARKER.sub(replace, readme)
+    matches = list(MARKER.finditer(readme))
+    (shared / "cctv").mkdir()
+    (shared / "cctv-index").mkdir()
+    if CCTV.exists():
+        (shared / "cctv" / CCTV.name).symlink_to(CCTV)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        rerun_blocks = list(pool.map(rerun, matches))
+    out, cursor = [], 0
+    for match, block in zip(matches, rerun_blocks):
+        out += [readme[cursor : match.start()], block]
+        cursor = match.end()
+    return "".join(out) + readme[cursor:]
 
 
 @contextmanager
@@ -132,10 +150,8 @@ def main() -> int:
     parser.add_argument("--seeds-only", action="store_true", help="leave the examples over the CCTV archive alone")
     args = parser.parse_args()
     readme = README.read_text(encoding="utf-8")
-    with tempfile.TemporaryDirectory(prefix="newsbot-readme-") as folder:
-        home = Path(folder)
-        shutil.copytree(ROOT / "seeds", home / "news")
-        fresh = regenerate(readme, home, environment(home), args.seeds_only)
+    with tempfile.TemporaryDirectory(prefix="newsbot-readme-shared-") as shared:
+        fresh = regenerate(readme, Path(shared), args.seeds_only)
     if args.check:
         if masked(fresh) == masked(readme):
             print("README examples are up to date")
