@@ -25,7 +25,7 @@ run: $(STAMP) ## start the bot (Slack with tokens in the environment or .env, el
 test: $(DEV) ## the whole test suite
 	$(BIN)/python -m pytest -q
 
-fuzz: $(DEV) ## the property tests (any question, any JSON Lines record) with ten times the examples
+fuzz: $(DEV) ## the property tests (any question, any JSON Lines record) with 20,000 examples each
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q tests/test_fuzz_questions.py tests/test_hostile_corpus.py
 
 index: $(STAMP) ## (re)build the index of seeds/

@@ -152,6 +152,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--json", dest="json_path", default=str(WORK / "incremental.json"))
+    parser.add_argument("--no-merge", dest="merge", action="store_false", help="leave out the background merge (a quick check)")
     args = parser.parse_args()
     if not CCTV.exists():
         print(f"skipped: {CCTV} is not here")
@@ -180,24 +181,25 @@ def main() -> None:
                "to_searchable_s": round(answered - started, 3),
                "new_story_found": stories[-1]["id"] in {h.citation.doc_id for h in answer.hits}}
     result["delta_idle"] = latencies(delta, chinese, english)
-    stop = threading.Event()
-    merge_started = time.perf_counter()
-    merge = merge_in_background(corpus, index_dir, OPTIONS)
-    threading.Thread(target=lambda: (merge.join(), stop.set()), daemon=True).start()
-    result["delta_during_merge"] = latencies(delta, chinese, english, stop)
-    result["merge_s"] = round(time.perf_counter() - merge_started, 1)
-    result["merge_exit"] = merge.exitcode
-    merged = open_current(index_dir)
-    result["merged_kind"] = merged.manifest["kind"]
-    result["merged_idle"] = latencies(merged, chinese, english)
+    if args.merge:
+        stop = threading.Event()
+        merge_started = time.perf_counter()
+        merge = merge_in_background(corpus, index_dir, OPTIONS)
+        threading.Thread(target=lambda: (merge.join(), stop.set()), daemon=True).start()
+        result["delta_during_merge"] = latencies(delta, chinese, english, stop)
+        result["merge_s"] = round(time.perf_counter() - merge_started, 1)
+        result["merge_exit"] = merge.exitcode
+        merged = open_current(index_dir)
+        result["merged_kind"] = merged.manifest["kind"]
+        result["merged_idle"] = latencies(merged, chinese, english)
     result |= feed_to_answer(corpus, index_dir)
     Path(args.json_path).write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(json.dumps(result, indent=1))
     for name in ("full", "delta_idle", "delta_during_merge", "merged_idle"):
-        figures = result[name]
+        figures = result.get(name, {})
         print(f"{name:>20}: " + "  ".join(f"{k} {v}" for k, v in figures.items()))
     print(f"update: {result['added_passages']:,} passages in {result['update_s']} s; searchable after {result['to_searchable_s']} s; "
-          f"merge {result['merge_s']} s; feed → answer {result['feed_to_answer_s']} s")
+          f"merge {result.get('merge_s', '—')} s; feed → answer {result['feed_to_answer_s']} s")
 
 
 if __name__ == "__main__":

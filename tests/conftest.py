@@ -18,8 +18,8 @@ from hypothesis import settings
 from index import Engine
 
 # Property tests without a count of their own try this many examples: enough for every `make test`;
-# `make fuzz` (HYPOTHESIS_PROFILE=deep) tries ten times more.
-settings.register_profile("default", max_examples=2_000)
+# `make fuzz` (HYPOTHESIS_PROFILE=deep) tries twenty times more.
+settings.register_profile("default", max_examples=1_000)
 settings.register_profile("deep", max_examples=20_000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 

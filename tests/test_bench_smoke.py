@@ -31,17 +31,17 @@ def test_bench_runs_every_engine_and_writes_the_documented_json(tmp_path):
 
 
 @pytest.mark.skipif(not (SHARED / "data" / "cctv_xwlb_news" / "articles.jsonl.gz").exists(), reason="CCTV corpus absent")
-def test_the_update_bench_adds_news_merges_and_answers_from_a_feed(tmp_path):
+def test_the_update_bench_adds_news_and_answers_from_a_feed(tmp_path):
+    """(The background merge it also times is tested in test_live_refresh.)"""
     out = tmp_path / "incremental.json"
     env = os.environ | {"NEWSBOT_BENCH_WORK": str(tmp_path / "work")}
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "incremental.py"), "--size", "1500", "--articles", "10", "--queries", "3",
-         "--json", str(out)],
+         "--no-merge", "--json", str(out)],
         env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(out.read_text())
     assert figures["update_how"] == "delta" and figures["added_passages"] >= 50
-    assert figures["new_story_found"] and figures["feed_answered"] and figures["merge_exit"] == 0
-    assert figures["merged_kind"] == "full"
-    assert {"ask_zh_p50_ms", "ask_en_p99_ms", "retrieval_p50_ms"} <= set(figures["delta_during_merge"])
+    assert figures["new_story_found"] and figures["feed_answered"]
+    assert {"ask_zh_p50_ms", "ask_en_p99_ms", "retrieval_p50_ms"} <= set(figures["full"]) & set(figures["delta_idle"])

@@ -67,7 +67,7 @@ def test_share_posts_the_answer_in_the_channel_and_removes_the_private_copy(bot,
     assert deleted.body == {"delete_original": True}
 
 
-def test_votes_land_in_the_database_and_feedback_exports_them_for_eval(bot, slack, tmp_path):
+def test_votes_land_in_the_database_and_feedback_exports_them_for_eval(bot, slack, tmp_path, seed_index_dir):
     running, database = bot
     good = buttons(ask(running, slack, "谁批准了林俊旸的辞职?", "good"))[VOTE_UP]
     bad = buttons(ask(running, slack, "Who won the 2030 World Cup final?", "bad"))
@@ -92,7 +92,7 @@ def test_votes_land_in_the_database_and_feedback_exports_them_for_eval(bot, slac
     cases = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
     assert [c["question"] for c in cases] == ["谁批准了林俊旸的辞职?", "Who won the 2030 World Cup final?"]
     assert cases[0]["gold"] and cases[0]["gold"][0] in shown[0]["text"] and cases[1]["gold"] == []
-    env |= {"NEWSBOT_CORPUS": str(SEEDS), "NEWSBOT_INDEX": str(tmp_path / "index")}
+    env |= {"NEWSBOT_CORPUS": str(SEEDS), "NEWSBOT_INDEX": str(seed_index_dir)}
     evaluated = subprocess.run([NEWSBOT, "eval", str(exported), "--json"], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert evaluated.returncode == 0, evaluated.stderr
     result = json.loads(evaluated.stdout)
