@@ -13,7 +13,7 @@ from index.analysis import Analyzer
 from index.build import BuildReport, EmptyCorpusError, IndexOptions, build_index, corpus_fingerprint
 from index.lexicon import preload
 from index.search import Answer, OpenIndex, SearchOptions
-from index.store import IndexFormatError, check_files, current_generation, read_manifest
+from index.store import IndexFormatError, base_name, check_files, current_generation, read_manifest
 from index.update import merge_in_background, update_index
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ class Engine:
         """Open a generation, checking every file's checksum first when ``content`` (by default
         ``verify_content``); a damaged one raises :class:`IndexFormatError`."""
         if self.verify_content if content is None else content:
-            problems = check_files(generation, read_manifest(generation), content=True)
+            problems = _checksum_problems(generation)
             if problems:
                 raise IndexFormatError("; ".join(problems))
         try:
@@ -173,7 +173,7 @@ class Engine:
         if generation is None:
             return [f"{self.index_dir}: no index"]
         try:
-            problems = check_files(generation, read_manifest(generation), content=True)
+            problems = _checksum_problems(generation)
             if not problems:
                 self._open_generation(generation, content=False)
         except IndexFormatError as exc:
@@ -244,6 +244,16 @@ class Engine:
     def ask(self, question: str, top_k: int = 3, context: str | None = None) -> Answer:
         """Answer ``question``; ``context`` is the question it follows up on, if any."""
         return self.index().search(question, top_k, context)
+
+
+def _checksum_problems(generation: Path) -> list[str]:
+    """Every file of the generation (and of the full build a delta builds on) against its checksum."""
+    problems = check_files(generation, read_manifest(generation), content=True)
+    base = base_name(generation)
+    if base is not None and not problems:
+        problems = [f"{base}/{problem}" for problem in check_files(generation.parent / base, read_manifest(generation.parent / base),
+                                                                   content=True)]
+    return problems
 
 
 def _reason(exc: Exception) -> str:

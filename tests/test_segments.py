@@ -175,3 +175,16 @@ def test_a_later_record_with_the_same_id_replaces_the_earlier_in_a_full_build(tm
     assert live == ["final text of it t3 t12。", "kept paragraph t5 t6 t7 t8 t9 t10 t11"]
     rng = random.Random(24)
     assert_parity(engine, [rng.choices(vocabulary + ["draft", "final", "kept"], k=rng.randint(1, 5)) for _ in range(30)])
+
+
+def test_verify_checks_the_base_of_a_delta_too(updated):
+    corpus, index_dir, _, _ = updated
+    engine = Engine(corpus, index_dir)
+    assert engine.verify() == []
+    base = index_dir / read_manifest(current_generation(index_dir))["base"]
+    weights = base / "post_weights.npy"
+    data = bytearray(weights.read_bytes())
+    data[-4:] = b"\xff\xff\xff\x7f"  # the same size, other bytes: only the checksum tells
+    weights.write_bytes(bytes(data))
+    problems = engine.verify()
+    assert problems and base.name in problems[0] and "post_weights.npy" in problems[0]
