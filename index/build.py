@@ -101,6 +101,13 @@ def source_record(passage: Passage) -> dict:
     }
 
 
+def add_repeat(repeats: dict[int, list[dict]], number: int, passage: Passage) -> None:
+    """Record that ``passage`` repeats passage ``number`` word for word (once per other document)."""
+    others = repeats.setdefault(number, [])
+    if all(other["doc_id"] != passage.doc.doc_id for other in others):
+        others.append(source_record(passage))
+
+
 def citation_record(passage: Passage) -> dict:
     return {"text": passage.text, **source_record(passage), "heading": passage.heading}
 
@@ -390,13 +397,9 @@ def build_generation(
     repeats: dict[int, list[dict]] = {}
     replaced = array("q")  # passages of documents a newer version (same id) replaced
 
-    def repeated(number: int, passage: Passage) -> None:
-        others = repeats.setdefault(number, [])
-        if all(other["doc_id"] != passage.doc.doc_id for other in others):
-            others.append(source_record(passage))
-
     ages = {file.name: file.mtime_ns for file in files}
-    stream = unique_passages(counted(read_corpus(corpus, skipped, files)), options.passages, repeated, replaced.extend,
+    stream = unique_passages(counted(read_corpus(corpus, skipped, files)), options.passages,
+                             lambda number, passage: add_repeat(repeats, number, passage), replaced.extend,
                              lambda document: ages.get(document.path, 0))
     for batch, segmented in segment_passages(stream, options, workers, report):
         for passage in batch:

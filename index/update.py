@@ -35,13 +35,13 @@ from index.build import (
     IndexOptions,
     PostingsCollector,
     Segmenter,
+    add_repeat,
     build_generation,
     build_index,
     citation_record,
     corpus_fingerprint,
     pinyin_keys,
     segment_passages,
-    source_record,
 )
 from index.documents import CorpusFile, Document, document_key, prefix_state, read_corpus, read_jsonl_file, scan_corpus
 from index.lexicon import build_maps
@@ -154,20 +154,25 @@ def merge_index(corpus: Path, index_root: Path, options: IndexOptions = IndexOpt
     return report
 
 
+_merges: list[multiprocessing.process.BaseProcess] = []  # started here; stopped if this process exits first
+
+
 def merge_in_background(corpus: Path, index_root: Path, options: IndexOptions) -> multiprocessing.process.BaseProcess:
     """Run :func:`merge_index` in a new process at low CPU priority, so questions keep their speed.
     It is stopped if this process exits first (what it wrote so far is discarded)."""
     process = multiprocessing.get_context("spawn").Process(target=_merge_process, args=(corpus, index_root, options),
                                                            name="newsbot-merge")  # not a daemon: it starts build workers
     process.start()
-    atexit.register(_stop, process)
+    _merges[:] = [p for p in _merges if p.is_alive()] + [process]
     return process
 
 
-def _stop(process: multiprocessing.process.BaseProcess) -> None:
-    if process.is_alive():
-        process.terminate()
-        process.join(timeout=10)
+@atexit.register
+def _stop_merges() -> None:
+    for process in _merges:
+        if process.is_alive():
+            process.terminate()
+            process.join(timeout=10)
 
 
 def _merge_process(corpus: Path, index_root: Path, options: IndexOptions) -> None:
@@ -309,13 +314,13 @@ class _DeltaPassages:
 
     def __init__(self, base: _Base, deleted: np.ndarray, documents: list[Document], options: IndexOptions) -> None:
         local_repeats: dict[int, list[dict]] = {}
-        found = list(unique_passages(documents, options.passages, lambda n, p: _add_repeat(local_repeats, n, p)))
+        found = list(unique_passages(documents, options.passages, lambda n, p: add_repeat(local_repeats, n, p)))
         self.repeats: dict[int, list[dict]] = {}
         self.passages: list[Passage] = []
         in_base = _live_base_passage(base, deleted, [passage_key(p.text) for p in found]) if options.passages.dedupe else [-1] * len(found)
         for local, (passage, at) in enumerate(zip(found, in_base)):
             if at >= 0:  # the base has it word for word
-                _add_repeat(self.repeats, at, passage)
+                add_repeat(self.repeats, at, passage)
                 for other in local_repeats.get(local, []):
                     self.repeats.setdefault(at, []).append(other)
                 continue
@@ -323,12 +328,6 @@ class _DeltaPassages:
             if local in local_repeats:
                 self.repeats[number] = local_repeats[local]
             self.passages.append(passage)
-
-
-def _add_repeat(repeats: dict[int, list[dict]], number: int, passage: Passage) -> None:
-    others = repeats.setdefault(number, [])
-    if all(other["doc_id"] != passage.doc.doc_id for other in others):
-        others.append(source_record(passage))
 
 
 def _live_base_passage(base: _Base, deleted: np.ndarray, keys: list[int]) -> list[int]:

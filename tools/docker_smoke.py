@@ -26,6 +26,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def health(port: int, until: callable = lambda h: True, timeout: float = 180) -> dict:
+def health(port: int, until: Callable[[dict], bool] = lambda h: True, timeout: float = 180) -> dict:
     """/healthz once it answers 200 and ``until`` holds (or the last answer on timeout)."""
     deadline, last = time.monotonic() + timeout, {}
     while time.monotonic() < deadline:
