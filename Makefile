@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml constraints.txt tools/fetch_dictionary.py
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(PIN) -e .
 	$(BIN)/python tools/fetch_dictionary.py
+	$(BIN)/python -m index.lexicon
 	touch $(STAMP)
 
 $(DEV): $(STAMP)

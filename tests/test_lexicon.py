@@ -108,3 +108,32 @@ def test_names_are_filed_as_written_never_stemmed():
     assert name_keys("Panthers") == ["panthers", "panther"] and name_keys("Paris") == ["paris", "pari"]
     assert name_keys("Hastings") == ["hastings", "hasting"] and name_keys("Ross") == ["ross"]
     assert name_key(["Isle", "of", "Man"]) == "isle of man"
+
+
+def test_the_merged_tables_are_kept_read_back_and_made_again_when_damaged(tmp_path, monkeypatch):
+    """The dictionaries are read once per install: later processes read the kept JSON; a damaged or
+    old file is made again (and an old version's file removed), never trusted."""
+    from index import lexicon
+
+    made: list[bool] = []
+    tables = {"words": {"carbon": ["碳"]}, "names": {"merz": ["默茨"]}, "rendered": {"碳": "carbon", "默茨": "^merz"},
+              "transliteration": "默茨"}
+    monkeypatch.setattr(lexicon, "_merged_tables", lambda ecdict: made.append(ecdict) or tables)
+    path = tmp_path / f"{lexicon._tables_prefix()}-cc-cedict-{lexicon._tables_suffix()}"
+    old = tmp_path / "lexicon-v1.1-cc-cedict-0.0.1.json"
+    old.write_text("{}")
+    monkeypatch.setattr(lexicon, "_tables_path", lambda ecdict: path)
+
+    def tables_now():
+        lexicon._tables.cache_clear()
+        return lexicon._tables(False)
+
+    try:
+        assert tables_now() == tables and made == [False] and path.is_file() and not old.exists()
+        assert tables_now() == tables and made == [False]  # read back, not made again
+        path.write_text(path.read_text()[:40])  # cut short
+        assert tables_now() == tables and made == [False, False]
+        path.write_text('{"words": {}}')  # not the tables this version keeps
+        assert tables_now() == tables and made == [False, False, False]
+    finally:
+        lexicon._tables.cache_clear()
