@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV := $(VENV)/.dev-installed
 PIN := -c constraints.txt
 
-.PHONY: run test fuzz index docs quality answerability bench bench-update stress docker-smoke clean
+.PHONY: run test fuzz index docs quality answerability bench bench-update bench-neardup stress docker-smoke clean
 
 $(STAMP): pyproject.toml constraints.txt tools/fetch_dictionary.py
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench: $(DEV) ## speed and memory at 10k/100k/1M paragraphs against rank-bm25 an
 
 bench-update: $(DEV) ## new news at 1M paragraphs: seconds to searchable, questions during a background merge (ARGS="--size 100000")
 	$(BIN)/python bench/incremental.py $(ARGS)
+
+bench-neardup: $(DEV) ## syndicated copies made from the CCTV archive: the share grouped with their original, distinct stories merged
+	$(BIN)/python bench/neardup.py $(ARGS)
 
 stress: $(DEV) ## the server under a burst, a steady stream and slow Slack → docs/stress.md (ARGS="--seconds 10")
 	$(BIN)/python bench/stress.py $(ARGS)

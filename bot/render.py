@@ -88,7 +88,7 @@ def highlight(text: str, words: list[str], escape: Callable[[str], str], bold: C
 
 def citation_line(hit: Hit, escape: Callable[[str], str], link: Callable[[str, str], str],
                   emphasis: Callable[[str], str] = lambda s: s) -> str:
-    """date · source · title › section · ¶n · also in …, the date first (``emphasis`` on it), "earlier
+    """date · source · title › section · ¶n · also reported by …, the date first (``emphasis`` on it), "earlier
     news" before it when a present answer shows older news, and the title linked when the url is an
     http(s) link. Every field is shortened and escaped: news text never becomes markup."""
     c = hit.citation
@@ -110,12 +110,13 @@ def citation_line(hit: Hit, escape: Callable[[str], str], link: Callable[[str, s
 
 
 def _also_in(others: list[dict], escape: Callable[[str], str], shown: int = 3) -> str | None:
-    """"also in 央视, 人民网 +2": the other documents that carry the passage word for word."""
+    """"also reported by 央视, 人民网 +2": the other documents that carry the passage word for word, or
+    the story with small edits."""
     if not others:
         return None
     names = list(dict.fromkeys(truncate(o.get("source") or o.get("title") or o["doc_id"], SOURCE_CHARS) for o in others))
     more = len(names) - shown
-    return "also in " + ", ".join(map(escape, names[:shown])) + (f" +{more}" if more > 0 else "")
+    return "also reported by " + ", ".join(map(escape, names[:shown])) + (f" +{more}" if more > 0 else "")
 
 
 def _mrkdwn_link(url: str, label: str) -> str:

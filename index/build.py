@@ -23,14 +23,17 @@ from index.analysis import Analyzer, AnalyzerOptions
 from index.bm25 import BM25Params, okapi_idf, term_frequency_part
 from index.crosslingual import pinyin_key, pinyin_syllables
 from index.lexicon import LEXICON_VERSION, build_maps, dictionaries
-from index.documents import CorpusFile, document_key, file_state, read_corpus, scan_corpus
+from index.documents import CorpusFile, Document, document_key, file_state, read_corpus, scan_corpus
 from index.metadata import UNDATED, day_date, day_number
+from index.neardup import SLOTS, STORY_RULES_VERSION, NearDuplicateOptions, Sketches, StoryGrouping, sketch_articles
 from index.passages import PASSAGE_RULES_VERSION, Passage, PassageOptions, passage_key, unique_passages
 from index.store import (
     FORMAT_VERSION,
     GenerationWriter,
+    IndexFormatError,
     RecordFileWriter,
     build_lock,
+    load_array,
     write_repeats,
     write_string_table,
     write_term_map,
@@ -52,6 +55,7 @@ class IndexOptions:
     passages: PassageOptions = field(default_factory=PassageOptions)
     bm25: BM25Params = field(default_factory=BM25Params)
     ecdict: bool = True  # English words also through ECDICT (when fetched), not CC-CEDICT alone
+    stories: NearDuplicateOptions = field(default_factory=NearDuplicateOptions)  # syndicated copies grouped
 
     def signature(self) -> dict:
         return {
@@ -60,6 +64,7 @@ class IndexOptions:
             "passage_options": {"version": PASSAGE_RULES_VERSION, **asdict(self.passages)},
             "bm25": asdict(self.bm25),
             "lexicon": {"version": LEXICON_VERSION, "dictionaries": dictionaries(self.ecdict)},
+            "stories": {"version": STORY_RULES_VERSION, **asdict(self.stories)},
         }
 
 
@@ -195,6 +200,7 @@ class Segmenter:
 
 
 _worker_segmenter: Segmenter | None = None
+_worker_stories: NearDuplicateOptions | None = None
 
 
 def _die_with_parent() -> None:
@@ -204,15 +210,28 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _init_worker(options: AnalyzerOptions) -> None:
-    global _worker_segmenter
+def _init_worker(options: AnalyzerOptions, stories: NearDuplicateOptions) -> None:
+    global _worker_segmenter, _worker_stories
     _die_with_parent()
-    _worker_segmenter = Segmenter(options)
+    _worker_segmenter, _worker_stories = Segmenter(options), stories
 
 
-def _segment_batch(texts: list[str]) -> SegmentedBatch:
-    assert _worker_segmenter is not None
-    return _worker_segmenter.segment(texts)
+def _segment_batch(work: tuple[list[str], list[str]]) -> tuple[SegmentedBatch, Sketches]:
+    """A batch's passages segmented, and the sketches of the articles that begin in it."""
+    assert _worker_segmenter is not None and _worker_stories is not None
+    texts, articles = work
+    return _worker_segmenter.segment(texts), sketch_articles(articles, _worker_stories)
+
+
+def _new_articles(batch: list[Passage], previous: Document | None) -> list[Document]:
+    """The documents whose passages begin in this batch, after ``previous`` (a document's passages
+    come together): each is one article, numbered in this order."""
+    found = []
+    for passage in batch:
+        if passage.doc is not previous:
+            previous = passage.doc
+            found.append(previous)
+    return found
 
 
 def _batches(passages: Iterable[Passage], size: int) -> Iterator[list[Passage]]:
@@ -394,6 +413,7 @@ def build_generation(
     passages = RecordFileWriter(writer, "passages")
     identity = PassageIdentity([file.name for file in files])
     days = array("i")  # each passage's article date, as a day number
+    articles = ArticleCollector()
     repeats: dict[int, list[dict]] = {}
     replaced = array("q")  # passages of documents a newer version (same id) replaced
 
@@ -401,12 +421,13 @@ def build_generation(
     stream = unique_passages(counted(read_corpus(corpus, skipped, files)), options.passages,
                              lambda number, passage: add_repeat(repeats, number, passage), replaced.extend,
                              lambda document: ages.get(document.path, 0))
-    for batch, segmented in segment_passages(stream, options, workers, report):
+    for batch, segmented, sketches in segment_passages(stream, options, workers, report):
         for passage in batch:
             passages.append(citation_record(passage))
             days.append(day_number(passage.doc.date))
             identity.add(passage)
             report.characters += len(passage.text)
+        articles.add(batch, sketches)
         collector.add(segmented)
         report.passages += len(batch)
         if progress:
@@ -421,6 +442,7 @@ def build_generation(
     writer.save_array("deleted_passages", np.flatnonzero(deleted))
     day_array = np.frombuffer(days, dtype=np.int32)
     writer.save_array("passage_days", day_array)
+    articles.save(writer, StoryGrouping(options.stories).stories(articles.sketches(), articles.days()))
     dated = day_array[(day_array != UNDATED) & ~deleted]
     report.terms, avgdl = collector.write(writer, options.bm25, workers, options.ecdict, deleted)
     manifest = {
@@ -444,6 +466,54 @@ def build_generation(
     report.passages = manifest["n_passages"]
     report.seconds = time.perf_counter() - started
     return report, manifest
+
+
+class ArticleCollector:
+    """Each passage's article (numbered in corpus order from ``first``), and each article's date and
+    sketch, for grouping syndicated copies into stories (``index.neardup``)."""
+
+    def __init__(self, first: int = 0) -> None:
+        self.first, self.of_passage, self._days = first, array("i"), array("i")
+        self._sketches: list[Sketches] = []
+        self._previous: Document | None = None
+
+    def add(self, batch: list[Passage], sketches: Sketches) -> None:
+        """A batch of passages and the sketches of the articles that begin in it."""
+        for passage in batch:
+            if passage.doc is not self._previous:  # as :func:`_new_articles` counts them
+                self._previous = passage.doc
+                self._days.append(day_number(passage.doc.date))
+            self.of_passage.append(self.first + len(self._days) - 1)
+        self._sketches.append(sketches)
+
+    def sketches(self) -> Sketches:
+        return Sketches.join(self._sketches)
+
+    def days(self) -> np.ndarray:
+        return np.frombuffer(self._days, dtype=np.int32)
+
+    def save(self, writer: GenerationWriter, stories: np.ndarray) -> None:
+        """Write each passage's article and each article's story, date and sketch."""
+        sketches = self.sketches()
+        writer.save_array("passage_article", np.frombuffer(self.of_passage, dtype=np.int32))
+        writer.save_array("article_stories", stories.astype(np.int32))
+        writer.save_array("article_days", self.days())
+        writer.save_array("article_signatures", sketches.signatures.reshape(-1))
+        writer.save_array("article_sizes", sketches.sizes)
+        writer.save_array("article_numbers", sketches.numbers)
+        writer.save_array("article_number_offsets", sketches.number_offsets)
+
+
+def load_articles(generation: Path) -> tuple[Sketches, np.ndarray, np.ndarray]:
+    """The sketches, dates and stories of a generation's articles (memory-mapped)."""
+    stories, days = load_array(generation, "article_stories"), load_array(generation, "article_days")
+    signatures = load_array(generation, "article_signatures")
+    sketches = Sketches(signatures.reshape(-1, SLOTS) if len(signatures) % SLOTS == 0 else signatures,
+                        *(load_array(generation, f"article_{name}") for name in ("sizes", "numbers", "number_offsets")))
+    if not (len(days) == len(sketches.signatures) == len(sketches.sizes) == len(sketches.number_offsets) - 1 == len(stories)) \
+            or sketches.signatures.ndim != 2 or int(sketches.number_offsets[-1]) != len(sketches.numbers):
+        raise IndexFormatError("the article arrays do not fit together: the index is damaged")
+    return sketches, days, stories
 
 
 class PassageIdentity:
@@ -475,38 +545,46 @@ def _nothing_read(corpus: Path, files: list[CorpusFile], report: BuildReport) ->
 
 def segment_passages(
     stream: Iterable[Passage], options: IndexOptions, workers: int, report: BuildReport
-) -> Iterator[tuple[list[Passage], SegmentedBatch]]:
-    """Yield each batch of passages with its segmentation, in corpus order."""
+) -> Iterator[tuple[list[Passage], SegmentedBatch, Sketches]]:
+    """Yield each batch of passages with its segmentation and the sketches of the articles that
+    begin in it (:func:`_new_articles`), in corpus order."""
     batches = _batches(stream, _BATCH)
     head = list(islice(batches, _PARALLEL_FROM // _BATCH))
+    previous: Document | None = None
     if workers == 1 or len(head) < _PARALLEL_FROM // _BATCH:
         segmenter = Segmenter(options.analyzer)
         for batch in chain(head, batches):
             t0 = time.perf_counter()
             segmented = segmenter.segment([p.searchable_text(options.passages) for p in batch])
+            articles = [d.text for d in _new_articles(batch, previous)]
+            sketches = sketch_articles(articles, options.stories)
+            previous = batch[-1].doc
             report.segment_seconds += time.perf_counter() - t0
-            yield batch, segmented
+            yield batch, segmented, sketches
         return
     context = multiprocessing.get_context("fork")
     in_flight = threading.Semaphore(_BATCHES_IN_FLIGHT)  # bounds memory: reading waits for segmenting
     stopping = threading.Event()
     sent: deque[list[Passage]] = deque()
 
-    def texts() -> Iterator[list[str]]:  # runs in the pool's feeder thread, overlapping the work below
+    def work() -> Iterator[tuple[list[str], list[str]]]:  # runs in the pool's feeder thread, overlapping the work below
+        previous: Document | None = None
         for batch in chain(head, batches):
             in_flight.acquire()
             if stopping.is_set():
                 return
             sent.append(batch)
-            yield [p.searchable_text(options.passages) for p in batch]
+            articles = [d.text for d in _new_articles(batch, previous)]
+            previous = batch[-1].doc
+            yield [p.searchable_text(options.passages) for p in batch], articles
 
     started = time.perf_counter()
-    with context.Pool(workers, initializer=_init_worker, initargs=(options.analyzer,)) as pool:
+    with context.Pool(workers, initializer=_init_worker, initargs=(options.analyzer, options.stories)) as pool:
         try:
-            for segmented in pool.imap(_segment_batch, texts()):
+            for segmented, sketches in pool.imap(_segment_batch, work()):
                 batch = sent.popleft()
                 in_flight.release()
-                yield batch, segmented
+                yield batch, segmented, sketches
         finally:  # let a feeder waiting for a slot finish, so the pool can shut down
             stopping.set()
             for _ in range(_BATCHES_IN_FLIGHT):

@@ -60,7 +60,7 @@ class Citation:
     path: str
     url: str | None
     heading: str | None = None
-    also_in: list[dict] = field(default_factory=list)  # other documents carrying the passage word for word
+    also_in: list[dict] = field(default_factory=list)  # other outlets' copies: the passage word for word, or the story with small edits
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,7 @@ class OpenIndex:
         self.analyzer = analyzer
         parts = open_parts(generation, self.manifest)
         self.vocabulary, self.passages, self.days, self.postings = parts.vocabulary, parts.passages, parts.days, parts.postings
+        self.articles, self.stories = parts.articles, parts.stories
         newest = self.manifest.get("newest_date")
         self.newest = date.fromisoformat(newest) if newest else None  # None: no dated news, "now" means nothing
         self.scorer = Scorer(self.postings)
@@ -161,14 +162,16 @@ class OpenIndex:
             ranking = ranking * (1 + self.options.phrase_weight * self.phrase_share(text, texts))
         ages = self._ages(docs, now)
         ranking = ranking * self._time_weights(docs, ages, scope)
-        order = np.lexsort((docs, -ranking))[: max(top_k, AGREEMENT_DEPTH)]
-        evidence = self._evidence(query, held, coverage, scores, ranking, order, not has_cjk(question))
+        ranked = np.lexsort((docs, -ranking))
+        evidence = self._evidence(query, held, coverage, scores, ranking, ranked[:max(top_k, AGREEMENT_DEPTH)], not has_cjk(question))
+        order, copies = self._collapse_copies(ranked, docs, top_k)
         first_age = ages[order[0]]
         hits = [
             self._hit(rank, int(docs[i]), float(ranking[i]), float(scores[i]),
                       [t for t, found in present.items() if found[i]], ages[i],
-                      scope.present and rank > 1 and _older_by(ages[i], first_age, self.options.earlier_after_days))
-            for rank, i in enumerate(order[:top_k], 1)
+                      scope.present and rank > 1 and _older_by(ages[i], first_age, self.options.earlier_after_days),
+                      copies.get(int(i), []))
+            for rank, i in enumerate(order, 1)
         ]
         threshold = self.options.min_answer_probability
         model = shipped_model()
@@ -332,10 +335,34 @@ class OpenIndex:
         runs = [longest_shared_run(wanted, self.analyzer.letters_and_digits(texts[i])) for i in range(len(texts))]
         return np.array(runs) / len(wanted)
 
-    def _hit(self, rank: int, doc: int, score: float, bm25: float, terms: list[int], age: int | None, earlier: bool) -> Hit:
+    def _collapse_copies(self, ranked: np.ndarray, docs: np.ndarray, limit: int) -> tuple[np.ndarray, dict[int, list[int]]]:
+        """The first ``limit`` candidates in ``ranked`` order, leaving out the passages of other copies
+        of a story already shown (another article of the same story; the shown article's own other
+        passages stay), and for each kept candidate the passages of the copies it stands for."""
+        kept: list[int] = []
+        copies: dict[int, list[int]] = {}
+        shown: dict[int, tuple[int, int]] = {}  # story: (its first kept candidate, that candidate's article)
+        for i in ranked.tolist():
+            article = int(self.articles[docs[i]])
+            story = int(self.stories[article])
+            first = shown.get(story)
+            if first is not None and first[1] != article:
+                copies.setdefault(first[0], []).append(int(docs[i]))
+            elif len(kept) < limit:
+                shown.setdefault(story, (i, article))
+                kept.append(i)
+        return np.array(kept, dtype=np.int64), copies
+
+    def _hit(self, rank: int, doc: int, score: float, bm25: float, terms: list[int], age: int | None, earlier: bool,
+             copies: list[int]) -> Hit:
         record = self.passages[doc]
         text = record.pop("text")
         record["also_in"] = self.passages.repeats(doc)
+        for copy in copies:  # the same story as other outlets ran it, with small edits (and its word-for-word repeats)
+            first = {key: value for key, value in self.passages[copy].items() if key not in ("text", "heading")}
+            for other in [first, *self.passages.repeats(copy)]:
+                if all(seen["doc_id"] != other["doc_id"] for seen in [record, *record["also_in"]]):
+                    record["also_in"].append(other)
         matched = sorted((self.vocabulary[t] for t in terms), key=len, reverse=True)
         return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched,
                    bm25=round(bm25, 6), age_days=age, earlier=earlier)

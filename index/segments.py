@@ -201,6 +201,15 @@ class IndexParts:
     days: np.ndarray  # each passage's article date as a day number
     postings: Postings | SegmentedPostings
     maps: tuple  # the lexicon, names, pinyin and sounds term maps
+    articles: np.ndarray  # each passage's article
+    stories: np.ndarray  # each article's story: the first article of the syndicated copies it is one of
+
+    def check_stories(self) -> None:
+        """Raise :class:`IndexFormatError` unless every passage's article and every article's story exist."""
+        n = len(self.stories)
+        for array, what in ((self.articles, "passage_article.npy"), (self.stories, "article_stories.npy")):
+            if len(array) and (int(array.min()) < 0 or int(array.max()) >= n):
+                raise IndexFormatError(f"{what} names articles the index lacks: the index is damaged")
 
 
 _MAPS = ("lexicon", "names", "pinyin", "sounds")
@@ -232,13 +241,17 @@ def open_parts(generation: Path, manifest: dict) -> IndexParts:
         deleted[deleted_numbers] = True
     added = [delta.vocabulary[i] for i in np.flatnonzero(delta_terms >= len(base.vocabulary))]
     added.sort(key=lambda term: int(delta_terms[delta.vocabulary.id(term)]))
-    return IndexParts(
+    parts = IndexParts(
         vocabulary=LayeredVocabulary(base.vocabulary, added),
         passages=LayeredPassages(base.passages, delta.passages),
         days=np.concatenate([base.days, delta.days]),
         postings=SegmentedPostings(base.postings, delta.postings, delta_terms, idf, df, float(manifest["avgdl"]), deleted),
         maps=tuple(LayeredTermMap(old, new) for old, new in zip(base.maps, delta.maps)),
+        articles=np.concatenate([base.articles, delta.articles]),
+        stories=np.concatenate([base.stories, delta.stories]),
     )
+    parts.check_stories()
+    return parts
 
 
 def _open_segment(generation: Path, manifest: dict, delta: bool = False) -> IndexParts:
@@ -254,6 +267,7 @@ def _open_segment(generation: Path, manifest: dict, delta: bool = False) -> Inde
     vocabulary = StringTable.open(generation)
     passages = PassageFile(generation)
     days = load_array(generation, "passage_days")
+    articles = load_array(generation, "passage_article")
     postings = Postings(
         offsets=load_array(generation, "post_offsets"),
         docs=load_array(generation, "post_docs"),
@@ -277,8 +291,13 @@ def _open_segment(generation: Path, manifest: dict, delta: bool = False) -> Inde
         "doc_len": (len(postings.doc_len), n_passages),
         "passages": (len(passages), n_passages),
         "passage_days": (len(days), n_passages),
+        "passage_article": (len(articles), n_passages),
     }
     for name, (found, expected) in lengths.items():
         if found != expected:
             raise IndexFormatError(f"{name} holds {found:,} entries, {expected:,} expected: the index is damaged")
-    return IndexParts(vocabulary, passages, days, postings, tuple(TermMap.open(generation, name) for name in _MAPS))
+    parts = IndexParts(vocabulary, passages, days, postings, tuple(TermMap.open(generation, name) for name in _MAPS),
+                       articles, load_array(generation, "article_stories"))
+    if not delta:  # a delta's articles are numbered after its base's: checked when the two are joined
+        parts.check_stories()
+    return parts

@@ -15,6 +15,9 @@ Layout of an index directory::
         passage_keys.npy, passage_docs.npy, passage_files.npy
                          each passage's text fingerprint, its document's and its corpus file's
                          (what an update needs to find repeats and what a changed file replaces)
+        passage_article.npy, article_*.npy
+                         each passage's article; each article's story (the first article of the
+                         syndicated copies it belongs to), date and near-duplicate sketch
 
 A generation is a whole build (``"kind": "full"``) or a delta over one (``"kind": "delta"``, naming
 its ``"base"``): the news added, changed and deleted since the base was built (``index.update``).
@@ -43,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _LOCK = ".build.lock"

@@ -30,6 +30,7 @@ import numpy as np
 
 from index.bm25 import okapi_idf
 from index.build import (
+    ArticleCollector,
     BuildReport,
     EmptyCorpusError,
     IndexOptions,
@@ -40,12 +41,14 @@ from index.build import (
     build_index,
     citation_record,
     corpus_fingerprint,
+    load_articles,
     pinyin_keys,
     segment_passages,
 )
 from index.documents import CorpusFile, Document, document_key, prefix_state, read_corpus, read_jsonl_file, scan_corpus
 from index.lexicon import build_maps
 from index.metadata import UNDATED, day_date, day_number
+from index.neardup import StoryGrouping
 from index.passages import Passage, passage_key, searchable_text, unique_passages
 from index.store import (
     GenerationWriter,
@@ -356,13 +359,18 @@ def _write_delta(writer: GenerationWriter, base: _Base, delta: _DeltaPassages, d
     collector = PostingsCollector()
     passages = RecordFileWriter(writer, "passages")
     days = []
-    for batch, segmented in segment_passages(delta.passages, options, workers, report):
+    base_sketches, base_days, base_stories = load_articles(base.path)
+    articles = ArticleCollector(first=len(base_stories))
+    for batch, segmented, sketches in segment_passages(delta.passages, options, workers, report):
         for passage in batch:
             passages.append(citation_record(passage))
             days.append(day_number(passage.doc.date))
             report.characters += len(passage.text)
+        articles.add(batch, sketches)
         collector.add(segmented)
     passages.close()
+    articles.save(writer, StoryGrouping(options.stories).stories(articles.sketches(), articles.days(), base_sketches,
+                                                                 base_days, base_stories))
     write_repeats(writer, delta.repeats)
     vocabulary = sorted(collector.term_ids)
     base_terms = StringTable.open(base.path)

@@ -99,8 +99,8 @@ def test_citation_names_the_other_documents_that_carry_the_passage():
     others = [{"doc_id": f"d{i}", "source": source} for i, source in enumerate(["央视", "人民网", "央视", "澎湃 <新闻>", "中新网"])]
     repeated = Hit(rank=1, score=1.0, text=repeated.text, citation=replace(repeated.citation, also_in=others), matched=[])
     line = answer_message(answer(repeated))["blocks"][3]["elements"][0]["text"]
-    assert line.endswith("¶3 · also in 央视, 人民网, 澎湃 &lt;新闻&gt; +1")
-    assert "also in" not in answer_message(answer(hit("粮食", [])))["blocks"][3]["elements"][0]["text"]
+    assert line.endswith("¶3 · also reported by 央视, 人民网, 澎湃 &lt;新闻&gt; +1")
+    assert "also reported by" not in answer_message(answer(hit("粮食", [])))["blocks"][3]["elements"][0]["text"]
 
 
 HOSTILE_URLS = ["!channel", "!here", "<!channel>", "@U0BOSS", "#C0SECRET", "!subteam^S0ADMINS", "javascript:alert(1)",
