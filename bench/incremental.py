@@ -179,7 +179,8 @@ def main() -> None:
     answered = time.perf_counter()  # its paragraphs may be in the base too (reused there), its title is not
     result |= {"update_how": report.how, "added_passages": report.added, "update_s": round(updated - started, 3),
                "to_searchable_s": round(answered - started, 3),
-               "new_story_found": stories[-1]["id"] in {h.citation.doc_id for h in answer.hits}}
+               "new_story_found": any(stories[-1]["id"] in {h.citation.doc_id, *(o["doc_id"] for o in h.citation.also_in)}
+                                      for h in answer.hits)}  # a copy of an indexed story is cited beside it
     result["delta_idle"] = latencies(delta, chinese, english)
     if args.merge:
         stop = threading.Event()

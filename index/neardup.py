@@ -149,21 +149,20 @@ def _pairs_across(old_keys: np.ndarray, old_usable: np.ndarray, new_keys: np.nda
     """Candidate pairs (old article, new article numbered from ``first_new``) with equal keys in some
     band: the new keys sorted, each old key looked up among them."""
     found = []
-    new_ids = np.flatnonzero(new_usable)
-    if not len(new_ids) or not old_usable.any():
+    new_ids, old_ids = np.flatnonzero(new_usable), np.flatnonzero(old_usable)
+    if not len(new_ids) or not len(old_ids):
         return np.zeros((0, 2), dtype=np.int64)
+    old_keys = old_keys[old_ids]
     for band in range(BANDS):
         column = new_keys[new_ids, band]
         order = np.argsort(column, kind="stable")
         ranked = column[order]
-        old = np.asarray(old_keys[:, band])
+        old = old_keys[:, band]
         at = np.minimum(np.searchsorted(ranked, old), len(ranked) - 1)
-        hit = np.flatnonzero((ranked[at] == old) & old_usable)
-        for article in hit:  # each old article with every new one of the same key
-            start = int(at[article])
+        for hit in np.flatnonzero(ranked[at] == old):  # each old article with every new one of the same key
+            start = int(at[hit])
             end = int(np.searchsorted(ranked, ranked[start], side="right"))
-            for new in new_ids[order[start:end]]:
-                found.append(np.array([[article, first_new + new]]))
+            found.append(np.stack([np.full(end - start, old_ids[hit]), first_new + new_ids[order[start:end]]], axis=1))
     return _distinct(found)
 
 
