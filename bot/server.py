@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from typing import TextIO
 from urllib.error import URLError
 
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -27,6 +26,7 @@ from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from bot.metrics import Metrics
 from bot.replies import Replier
 from bot.settings import Settings
+from bot.socket_mode import PromptSocketModeClient, SocketModeHandler
 from bot.verification import SignedRequestsOnly, plain_response
 from index import Engine
 
@@ -237,21 +237,37 @@ def serve_http(settings: Settings, engine: Engine) -> None:
 
 
 def serve_socket_mode(settings: Settings, engine: Engine) -> None:
-    """Connect to Slack over Socket Mode (no public URL needed)."""
+    """Connect to Slack over Socket Mode (no public URL needed) until SIGTERM or SIGINT; raises
+    :class:`StartError` when the app token is refused or no connection can be made for
+    ``settings.socket_give_up_seconds``."""
     bot = Bot(settings, engine, verify_requests=False)
     assert settings.slack_app_token is not None
     app_token = settings.slack_app_token.get_secret_value()
     check_slack(app_token, settings.slack_api_url, "apps.connections.open", "SLACK_APP_TOKEN")
-    handler = SocketModeHandler(bot.app, app_token, web_client=bot.app.client)
+    failures: list[str] = []
+    failed = threading.Event()
+
+    def give_up(why: str) -> None:
+        failures.append(why)
+        failed.set()
+
+    client = PromptSocketModeClient(app_token, bot.app.client, settings.socket_give_up_seconds, give_up)
+    handler = SocketModeHandler(bot.app, client)
     _stop_on_signals()
     try:
-        handler.start()
+        handler.connect()
+        if not failures:
+            log.info("newsbot connected to Slack over Socket Mode (command %s)", settings.command)
+        while not failed.wait(0.5):  # wakes now and then, so a signal is handled at once
+            pass
     except _Stop:
         log.info("stopping Socket Mode")
     finally:
-        handler.close()
+        client.close()
         bot.drain()
         log.info("newsbot stopped")
+    if failures:
+        raise StartError(failures[0])
 
 
 def run_console(engine: Engine, top_k: int, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, bold=lambda s: s) -> None:

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     delivery_attempts: int = Field(4, ge=1, le=10)  # tries per answer on 429 / 5xx / network errors
     max_retry_after: float = Field(30.0, ge=0, le=600)  # longest Retry-After honoured, in seconds
     drain_seconds: float = Field(8.0, ge=0, le=60)  # on SIGTERM, how long answers in flight may take
+    socket_give_up_seconds: float = Field(300.0, gt=0)  # Socket Mode gives up after this long without a connection
     verify_index: bool = True  # check every index file against its checksum when serving starts
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Index switches (changing one rebuilds the index on next use).
@@ -168,6 +169,7 @@ SERVER_SETTINGS = frozenset({
     "slack_bot_token", "slack_signing_secret", "slack_app_token", "port", "host", "command", "slack_api_url",
     "response_type", "workers", "answer_workers", "queue_size", "max_body_bytes", "delivery_attempts",
     "max_retry_after", "drain_seconds", "verify_index", "log_level", "refresh_seconds", "watch_seconds",
+    "socket_give_up_seconds",
 })
 
 
