@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV := $(VENV)/.dev-installed
 PIN := -c constraints.txt
 
-.PHONY: run test fuzz index docs quality answerability bench bench-update bench-neardup stress docker-smoke clean
+.PHONY: run test fuzz index docs quality answerability bench bench-update bench-neardup bench-socket stress docker-smoke clean
 
 $(STAMP): pyproject.toml constraints.txt tools/fetch_dictionary.py
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench-update: $(DEV) ## new news at 1M paragraphs: seconds to searchable, questi
 
 bench-neardup: $(DEV) ## syndicated copies made from the CCTV archive: the share grouped with their original, distinct stories merged
 	$(BIN)/python bench/neardup.py $(ARGS)
+
+bench-socket: $(DEV) ## Socket Mode against the local fake: acks right after reconnects, reconnect time
+	$(BIN)/python bench/socket_mode.py $(ARGS)
 
 stress: $(DEV) ## the server under a burst, a steady stream and slow Slack → docs/stress.md (ARGS="--seconds 10")
 	$(BIN)/python bench/stress.py $(ARGS)
