@@ -175,8 +175,9 @@ def main() -> None:
     report = update_index(corpus, index_dir, OPTIONS)
     updated = time.perf_counter()
     delta = open_current(index_dir)
-    answer = delta.search(f'{stories[-1]["title"]} {stories[-1]["text"].splitlines()[0][:60]}', 3)
-    answered = time.perf_counter()  # its paragraphs may be in the base too (reused there), its title is not
+    answer = delta.search(f'{stories[-1]["title"]} {max(stories[-1]["text"].splitlines(), key=len)[:60]}', 3)
+    answered = time.perf_counter()  # its paragraphs may be in the base too (reused there), its title is not;
+    # its longest paragraph, not its first: that is often a dateline every story shares ("央视网消息(新闻联播):")
     result |= {"update_how": report.how, "added_passages": report.added, "update_s": round(updated - started, 3),
                "to_searchable_s": round(answered - started, 3),
                "new_story_found": any(stories[-1]["id"] in {h.citation.doc_id, *(o["doc_id"] for o in h.citation.also_in)}
