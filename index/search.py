@@ -363,6 +363,7 @@ class OpenIndex:
             for other in [first, *self.passages.repeats(copy)]:
                 if all(seen["doc_id"] != other["doc_id"] for seen in [record, *record["also_in"]]):
                     record["also_in"].append(other)
+        record["also_in"].sort(key=lambda other: (other.get("date") or "~", other["doc_id"]))  # the earliest first, undated last
         matched = sorted((self.vocabulary[t] for t in terms), key=len, reverse=True)
         return Hit(rank=rank, score=round(score, 6), text=text, citation=Citation(**record), matched=matched,
                    bm25=round(bm25, 6), age_days=age, earlier=earlier)

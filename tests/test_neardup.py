@@ -60,8 +60,8 @@ def write_news(path, records: list[dict]) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
 
 
-def copy_record(outlet: str) -> dict:
-    return {"id": outlet, "source": outlet, "date": "2026-03-05", "title": "阿里CEO发信", "text": edited_copy(ARTICLE, outlet)}
+def copy_record(outlet: str, date: str = "2026-03-05") -> dict:
+    return {"id": outlet, "source": outlet, "date": date, "title": "阿里CEO发信", "text": edited_copy(ARTICLE, outlet)}
 
 
 ORIGINAL = {"id": "techweb", "source": "TechWeb", "date": "2026-03-05", "title": "阿里CEO发信", "text": ARTICLE}
@@ -76,9 +76,12 @@ def assert_one_story(answer, outlets: set[str]) -> None:
 def test_copies_collapse_into_one_hit_that_names_the_other_outlets(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    write_news(corpus / "news.jsonl", [ORIGINAL, *(copy_record(outlet) for outlet in ("新华社", "人民网", "环球网"))])
+    copies = [copy_record("新华社", "2026-03-06"), copy_record("人民网", "2026-03-04"), copy_record("环球网")]
+    write_news(corpus / "news.jsonl", [ORIGINAL, *copies])
     answer = Engine(corpus, tmp_path / "index").ask(QUESTION, 5)
     assert_one_story(answer, {"techweb", "新华社", "人民网", "环球网"})
+    dates = [other["date"] for other in answer.hits[0].citation.also_in]
+    assert dates == sorted(dates) and len(set(dates)) > 1  # the earliest copy first
     assert "also reported by" in json.dumps(answer_message(answer), ensure_ascii=False)
 
 
