@@ -18,7 +18,7 @@ COPY pyproject.toml README.md constraints.txt /usr/src/newsbot/
 COPY index /usr/src/newsbot/index
 COPY bot /usr/src/newsbot/bot
 RUN pip install --no-cache-dir -c /usr/src/newsbot/constraints.txt /usr/src/newsbot \
- && python -m index.lexicon \
+ && python -c 'from index.lexicon import preload; preload()' \
  && rm -rf /usr/src/newsbot \
  && useradd --create-home --uid 10001 --shell /usr/sbin/nologin app \
  && mkdir -p /app/var /data /news && chown app /app/var /data /news

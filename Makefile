@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt tools/fetch_dictionary.py
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(PIN) -e .
 	$(BIN)/python tools/fetch_dictionary.py
-	$(BIN)/python -m index.lexicon
+	$(BIN)/python -c 'from index.lexicon import preload; preload()'  # the dictionaries' tables, made once
 	touch $(STAMP)
 
 $(DEV): $(STAMP)

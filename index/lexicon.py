@@ -239,8 +239,9 @@ def _merged_tables(ecdict: bool) -> dict[str, Any]:
 
 @cache
 def _tables(ecdict: bool) -> dict[str, Any]:
-    """The merged tables, read from the JSON file kept beside the dictionaries (made on first use,
-    or by ``tools/fetch_dictionary.py``; a read-only install makes them again in each process)."""
+    """The merged tables, read from the JSON file kept beside the dictionaries (made on first use:
+    ``make`` and the image build call :func:`preload` at install; a read-only install without the
+    file makes them again in each process)."""
     path = _tables_path(ecdict)
     with _collection_paused():
         try:
@@ -367,7 +368,8 @@ def _sounds(vocabulary: list[str], ecdict: bool) -> TermMaps:
 
 def preload(ecdict: bool = True) -> None:
     """Load every table :func:`build_maps` reads (seconds, and a few hundred MB): a process that
-    indexes new news as it comes does it once, before the first news arrives."""
+    indexes new news as it comes does it once, before the first news arrives. The first call of an
+    install also writes the kept tables."""
     english_lexicon(ecdict)
     _renderings_starting(ecdict)
     _sorted_keys(ecdict)
@@ -393,7 +395,3 @@ def build_maps(vocabulary: list[str], pinyin_keys: Iterable[str | None],
         if key:
             pinyin[key].append(i)
     return lexicon, name_map, dict(pinyin), _sounds(vocabulary, ecdict)
-
-
-if __name__ == "__main__":  # python -m index.lexicon: make the kept tables now (an install does), not at the first build
-    preload()
