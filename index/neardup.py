@@ -47,6 +47,7 @@ class NearDuplicateOptions:
     containment: float = 0.8  # the share of the shorter article's shingles the other must hold
     numbers_shared: float = 0.8  # ...and of its numbers, when it has two or more
     min_chars: int = 120  # shorter articles are never grouped
+    max_chars: int = 20_000  # a longer article is judged by its opening (bounds the memory a huge document takes)
     days: int = 3  # copies of one story are dated at most this far apart (undated ones match any date)
 
 
@@ -85,6 +86,7 @@ def sketch_articles(texts: list[str], options: NearDuplicateOptions) -> Sketches
     for i, text in enumerate(texts):
         found: list[int] = []
         if len(text) >= options.min_chars:
+            text = text[: options.max_chars]
             shingles = _shingle_hashes(text)
             if len(shingles):
                 signatures[i], sizes[i] = _signature(shingles), len(shingles)

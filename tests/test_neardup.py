@@ -96,3 +96,11 @@ def test_a_copy_that_arrives_later_joins_the_story_in_the_delta(tmp_path):
     report = update_index(corpus, index_dir, workers=1, max_share=1.0)
     assert report.how == "delta" and read_manifest(current_generation(index_dir))["kind"] == "delta"
     assert_one_story(Engine(corpus, index_dir).ask(QUESTION, 5), {"techweb", "新华社", "人民网"})
+
+
+def test_a_long_article_is_judged_by_its_opening():
+    """A huge document costs no more than its first ``max_chars`` characters."""
+    long = "\n".join(f"第{i}段:" + ARTICLE for i in range(300))
+    assert len(long) > 10 * OPTIONS.max_chars
+    whole, opening = sketch_articles([long, long[: OPTIONS.max_chars]], OPTIONS).signatures
+    assert (whole == opening).all()
