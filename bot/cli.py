@@ -137,7 +137,8 @@ def index_info(corpus: Path | None, index_dir: Path | None) -> None:
         return
     _open(engine)
     manifest = engine.index().manifest
-    keys = ("corpus", "kind", "n_documents", "n_passages", "n_terms", "newest_date", "built_at", "base", "n_delta_passages", "n_deleted")
+    keys = ("corpus", "kind", "n_documents", "n_copies", "n_passages", "n_terms", "newest_date", "built_at", "base",
+            "n_delta_passages", "n_deleted")
     click.echo(json.dumps({key: manifest[key] for key in keys if key in manifest} | {"fresh": fresh}, ensure_ascii=False, indent=2))
 
 

@@ -442,7 +442,7 @@ def build_generation(
     writer.save_array("deleted_passages", np.flatnonzero(deleted))
     day_array = np.frombuffer(days, dtype=np.int32)
     writer.save_array("passage_days", day_array)
-    articles.save(writer, StoryGrouping(options.stories).stories(articles.sketches(), articles.days()))
+    copies = articles.save(writer, StoryGrouping(options.stories).stories(articles.sketches(), articles.days()))
     dated = day_array[(day_array != UNDATED) & ~deleted]
     report.terms, avgdl = collector.write(writer, options.bm25, workers, options.ecdict, deleted)
     manifest = {
@@ -454,6 +454,7 @@ def build_generation(
         "n_passages": int(report.passages - deleted.sum()),
         "n_slots": report.passages,
         "n_documents": report.documents,
+        "n_copies": copies,  # articles that are another outlet's copy of a story (index.neardup)
         "n_terms": report.terms,
         "avgdl": avgdl,
         "oldest_date": day_date(dated.min()).isoformat() if len(dated) else None,
@@ -492,8 +493,9 @@ class ArticleCollector:
     def days(self) -> np.ndarray:
         return np.frombuffer(self._days, dtype=np.int32)
 
-    def save(self, writer: GenerationWriter, stories: np.ndarray) -> None:
-        """Write each passage's article and each article's story, date and sketch."""
+    def save(self, writer: GenerationWriter, stories: np.ndarray) -> int:
+        """Write each passage's article and each article's story, date and sketch; returns how many
+        of these articles are copies of an earlier one (another outlet's run of its story)."""
         sketches = self.sketches()
         writer.save_array("passage_article", np.frombuffer(self.of_passage, dtype=np.int32))
         writer.save_array("article_stories", stories.astype(np.int32))
@@ -502,6 +504,7 @@ class ArticleCollector:
         writer.save_array("article_sizes", sketches.sizes)
         writer.save_array("article_numbers", sketches.numbers)
         writer.save_array("article_number_offsets", sketches.number_offsets)
+        return int((stories != self.first + np.arange(len(stories))).sum())
 
 
 def load_articles(generation: Path) -> tuple[Sketches, np.ndarray, np.ndarray]:

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 _LOCK = ".build.lock"

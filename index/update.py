@@ -369,8 +369,8 @@ def _write_delta(writer: GenerationWriter, base: _Base, delta: _DeltaPassages, d
         articles.add(batch, sketches)
         collector.add(segmented)
     passages.close()
-    articles.save(writer, StoryGrouping(options.stories).stories(articles.sketches(), articles.days(), base_sketches,
-                                                                 base_days, base_stories))
+    copies = articles.save(writer, StoryGrouping(options.stories).stories(articles.sketches(), articles.days(), base_sketches,
+                                                                          base_days, base_stories))
     write_repeats(writer, delta.repeats)
     vocabulary = sorted(collector.term_ids)
     base_terms = StringTable.open(base.path)
@@ -414,6 +414,7 @@ def _write_delta(writer: GenerationWriter, base: _Base, delta: _DeltaPassages, d
         "n_deleted": int(deleted.sum()),
         "n_slots": base.n + len(delta.passages),
         "n_documents": base.manifest["n_documents"] + report.documents,
+        "n_copies": base.manifest["n_copies"] + copies,
         "n_terms": n_terms,
         "avgdl": overall_avgdl,
         "oldest_date": day_date(dated.min()).isoformat() if len(dated) else None,

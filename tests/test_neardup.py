@@ -80,6 +80,7 @@ def test_copies_collapse_into_one_hit_that_names_the_other_outlets(tmp_path):
     write_news(corpus / "news.jsonl", [ORIGINAL, *copies])
     answer = Engine(corpus, tmp_path / "index").ask(QUESTION, 5)
     assert_one_story(answer, {"techweb", "新华社", "人民网", "环球网"})
+    assert read_manifest(current_generation(tmp_path / "index"))["n_copies"] == 3
     dates = [other["date"] for other in answer.hits[0].citation.also_in]
     assert dates == sorted(dates) and len(set(dates)) > 1  # the earliest copy first
     assert "also reported by" in json.dumps(answer_message(answer), ensure_ascii=False)
@@ -94,7 +95,8 @@ def test_a_copy_that_arrives_later_joins_the_story_in_the_delta(tmp_path):
     assert len(engine.ask(QUESTION, 5).hits[0].citation.also_in) == 0
     write_news(corpus / "later.jsonl", [copy_record("新华社"), copy_record("人民网")])
     report = update_index(corpus, index_dir, workers=1, max_share=1.0)
-    assert report.how == "delta" and read_manifest(current_generation(index_dir))["kind"] == "delta"
+    manifest = read_manifest(current_generation(index_dir))
+    assert report.how == "delta" and manifest["kind"] == "delta" and manifest["n_copies"] == 2
     assert_one_story(Engine(corpus, index_dir).ask(QUESTION, 5), {"techweb", "新华社", "人民网"})
 
 
