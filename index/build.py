@@ -234,6 +234,14 @@ def _new_articles(batch: list[Passage], previous: Document | None) -> list[Docum
     return found
 
 
+def _with_article_texts(batches: Iterable[list[Passage]]) -> Iterator[tuple[list[Passage], list[str]]]:
+    """Each batch with the texts of the articles that begin in it."""
+    previous: Document | None = None
+    for batch in batches:
+        yield batch, [document.text for document in _new_articles(batch, previous)]
+        previous = batch[-1].doc
+
+
 def _batches(passages: Iterable[Passage], size: int) -> Iterator[list[Passage]]:
     iterator = iter(passages)
     while batch := list(islice(iterator, size)):
@@ -412,7 +420,6 @@ def build_generation(
     collector = PostingsCollector()
     passages = RecordFileWriter(writer, "passages")
     identity = PassageIdentity([file.name for file in files])
-    days = array("i")  # each passage's article date, as a day number
     articles = ArticleCollector()
     repeats: dict[int, list[dict]] = {}
     replaced = array("q")  # passages of documents a newer version (same id) replaced
@@ -424,7 +431,6 @@ def build_generation(
     for batch, segmented, sketches in segment_passages(stream, options, workers, report):
         for passage in batch:
             passages.append(citation_record(passage))
-            days.append(day_number(passage.doc.date))
             identity.add(passage)
             report.characters += len(passage.text)
         articles.add(batch, sketches)
@@ -440,9 +446,8 @@ def build_generation(
     deleted = np.zeros(report.passages, dtype=bool)
     deleted[np.frombuffer(replaced, dtype=np.int64)] = True
     writer.save_array("deleted_passages", np.flatnonzero(deleted))
-    day_array = np.frombuffer(days, dtype=np.int32)
-    writer.save_array("passage_days", day_array)
     copies = articles.save(writer, StoryGrouping(options.stories).stories(articles.sketches(), articles.days()))
+    day_array = articles.passage_days()
     dated = day_array[(day_array != UNDATED) & ~deleted]
     report.terms, avgdl = collector.write(writer, options.bm25, workers, options.ecdict, deleted)
     manifest = {
@@ -471,7 +476,7 @@ def build_generation(
 
 class ArticleCollector:
     """Each passage's article (numbered in corpus order from ``first``), and each article's date and
-    sketch, for grouping syndicated copies into stories (``index.neardup``)."""
+    sketch, for grouping syndicated copies into stories (``index.neardup``) and dating passages."""
 
     def __init__(self, first: int = 0) -> None:
         self.first, self.of_passage, self._days = first, array("i"), array("i")
@@ -491,13 +496,19 @@ class ArticleCollector:
         return Sketches.join(self._sketches)
 
     def days(self) -> np.ndarray:
+        """Each article's date, as a day number."""
         return np.frombuffer(self._days, dtype=np.int32)
 
+    def passage_days(self) -> np.ndarray:
+        """Each passage's article date, as a day number."""
+        return self.days()[np.frombuffer(self.of_passage, dtype=np.int32) - self.first]
+
     def save(self, writer: GenerationWriter, stories: np.ndarray) -> int:
-        """Write each passage's article and each article's story, date and sketch; returns how many
-        of these articles are copies of an earlier one (another outlet's run of its story)."""
+        """Write each passage's article and date, and each article's story, date and sketch; returns
+        how many of these articles are copies of an earlier one (another outlet's run of its story)."""
         sketches = self.sketches()
         writer.save_array("passage_article", np.frombuffer(self.of_passage, dtype=np.int32))
+        writer.save_array("passage_days", self.passage_days())
         writer.save_array("article_stories", stories.astype(np.int32))
         writer.save_array("article_days", self.days())
         writer.save_array("article_signatures", sketches.signatures.reshape(-1))
@@ -553,15 +564,12 @@ def segment_passages(
     begin in it (:func:`_new_articles`), in corpus order."""
     batches = _batches(stream, _BATCH)
     head = list(islice(batches, _PARALLEL_FROM // _BATCH))
-    previous: Document | None = None
     if workers == 1 or len(head) < _PARALLEL_FROM // _BATCH:
         segmenter = Segmenter(options.analyzer)
-        for batch in chain(head, batches):
+        for batch, articles in _with_article_texts(chain(head, batches)):
             t0 = time.perf_counter()
             segmented = segmenter.segment([p.searchable_text(options.passages) for p in batch])
-            articles = [d.text for d in _new_articles(batch, previous)]
             sketches = sketch_articles(articles, options.stories)
-            previous = batch[-1].doc
             report.segment_seconds += time.perf_counter() - t0
             yield batch, segmented, sketches
         return
@@ -571,14 +579,11 @@ def segment_passages(
     sent: deque[list[Passage]] = deque()
 
     def work() -> Iterator[tuple[list[str], list[str]]]:  # runs in the pool's feeder thread, overlapping the work below
-        previous: Document | None = None
-        for batch in chain(head, batches):
+        for batch, articles in _with_article_texts(chain(head, batches)):
             in_flight.acquire()
             if stopping.is_set():
                 return
             sent.append(batch)
-            articles = [d.text for d in _new_articles(batch, previous)]
-            previous = batch[-1].doc
             yield [p.searchable_text(options.passages) for p in batch], articles
 
     started = time.perf_counter()

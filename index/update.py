@@ -47,7 +47,7 @@ from index.build import (
 )
 from index.documents import CorpusFile, Document, document_key, prefix_state, read_corpus, read_jsonl_file, scan_corpus
 from index.lexicon import build_maps
-from index.metadata import UNDATED, day_date, day_number
+from index.metadata import UNDATED, day_date
 from index.neardup import StoryGrouping
 from index.passages import Passage, passage_key, searchable_text, unique_passages
 from index.store import (
@@ -358,19 +358,17 @@ def _write_delta(writer: GenerationWriter, base: _Base, delta: _DeltaPassages, d
     delta generation; returns it, made current."""
     collector = PostingsCollector()
     passages = RecordFileWriter(writer, "passages")
-    days = []
-    base_sketches, base_days, base_stories = load_articles(base.path)
+    base_sketches, base_article_days, base_stories = load_articles(base.path)
     articles = ArticleCollector(first=len(base_stories))
     for batch, segmented, sketches in segment_passages(delta.passages, options, workers, report):
         for passage in batch:
             passages.append(citation_record(passage))
-            days.append(day_number(passage.doc.date))
             report.characters += len(passage.text)
         articles.add(batch, sketches)
         collector.add(segmented)
     passages.close()
     copies = articles.save(writer, StoryGrouping(options.stories).stories(articles.sketches(), articles.days(), base_sketches,
-                                                                          base_days, base_stories))
+                                                                          base_article_days, base_stories))
     write_repeats(writer, delta.repeats)
     vocabulary = sorted(collector.term_ids)
     base_terms = StringTable.open(base.path)
@@ -399,8 +397,7 @@ def _write_delta(writer: GenerationWriter, base: _Base, delta: _DeltaPassages, d
     writer.save_array("overall_idf", idf)
     writer.save_array("overall_df", df)
     writer.save_array("deleted_passages", np.flatnonzero(deleted).astype(np.int64))
-    day_array = np.array(days, dtype=np.int32)
-    writer.save_array("passage_days", day_array)
+    day_array = articles.passage_days()
     _write_added_maps(writer, added, len(base_terms), options, workers)
     base_days = load_array(base.path, "passage_days")[~deleted]
     dated = np.concatenate([base_days[base_days != UNDATED], day_array[day_array != UNDATED]])
