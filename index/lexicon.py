@@ -201,7 +201,8 @@ def _collection_paused() -> Iterator[None]:
 
 def _tables_path(ecdict: bool) -> Path:
     """Where the merged tables of these dictionaries are kept: named by this module's rules
-    (``LEXICON_VERSION``), the dictionaries and CC-CEDICT's package version, so any change makes new ones."""
+    (``LEXICON_VERSION``), the tables' layout (``TABLES_FORMAT``), the dictionaries and CC-CEDICT's
+    package version, so any change makes new ones."""
     sources = "+".join(dictionaries(ecdict))
     return _data_file(f"{_tables_prefix()}-{sources}-{_tables_suffix()}")
 
@@ -260,7 +261,7 @@ def _tables(ecdict: bool) -> dict[str, Any]:
             if not stale.name.startswith(f"{_tables_prefix()}-") or not stale.name.endswith(f"-{_tables_suffix()}"):
                 stale.unlink(missing_ok=True)
     except OSError:
-        pass
+        pass  # a read-only install: made again by the next process
     return tables
 
 

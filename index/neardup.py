@@ -173,36 +173,34 @@ def _distinct(pairs: list[np.ndarray]) -> np.ndarray:
 
 
 class _Articles:
-    """Old and new articles' sketches and dates, read by overall number without copying the old."""
+    """Old and new articles' sketches and dates, read by overall number (old ones first) without
+    copying the old."""
 
     def __init__(self, old: Sketches | None, old_days: np.ndarray | None, new: Sketches, new_days: np.ndarray) -> None:
+        self.old, self.old_days, self.new, self.new_days = old, old_days, new, new_days
         self.first = len(old) if old is not None else 0
-        self.parts = ([(old, old_days)] if old is not None else []) + [(new, new_days)]
 
-    def _take(self, field: str, ids: np.ndarray) -> np.ndarray:
-        if len(self.parts) == 1:
-            return np.asarray(getattr(self.parts[0][0], field) if field != "days" else self.parts[0][1])[ids]
-        (old, old_days), (new, new_days) = self.parts
-        pick = {"days": (old_days, new_days)}.get(field) or (getattr(old, field), getattr(new, field))
+    def _take(self, old: np.ndarray | None, new: np.ndarray, ids: np.ndarray) -> np.ndarray:
         is_old = ids < self.first
-        out = np.empty((len(ids), *pick[1].shape[1:]), dtype=pick[1].dtype)
-        out[is_old] = pick[0][ids[is_old]]
-        out[~is_old] = pick[1][ids[~is_old] - self.first]
+        out = np.empty((len(ids), *new.shape[1:]), dtype=new.dtype)
+        if old is not None:
+            out[is_old] = old[ids[is_old]]
+        out[~is_old] = new[ids[~is_old] - self.first]
         return out
 
     def signatures(self, ids: np.ndarray) -> np.ndarray:
-        return self._take("signatures", ids)
+        return self._take(None if self.old is None else self.old.signatures, self.new.signatures, ids)
 
     def sizes(self, ids: np.ndarray) -> np.ndarray:
-        return self._take("sizes", ids).astype(np.float64)
+        return self._take(None if self.old is None else self.old.sizes, self.new.sizes, ids).astype(np.float64)
 
     def days(self, ids: np.ndarray) -> np.ndarray:
-        return self._take("days", ids).astype(np.int64)
+        return self._take(self.old_days, self.new_days, ids).astype(np.int64)
 
     def numbers_of(self, article: int) -> np.ndarray:
         if article < self.first:
-            return self.parts[0][0].numbers_of(article)
-        return self.parts[-1][0].numbers_of(article - self.first)
+            return self.old.numbers_of(article)
+        return self.new.numbers_of(article - self.first)
 
 
 class StoryGrouping:
@@ -229,7 +227,10 @@ class StoryGrouping:
             ra, rb = _root(parent, int(a)), _root(parent, int(b))
             if ra != rb:
                 parent[max(ra, rb)] = min(ra, rb)
-        return np.array([_root(parent, first + i) for i in range(len(new))], dtype=np.int32)
+        up = parent[parent]
+        while not np.array_equal(up, parent):  # pointer jumping, until every article points at its story's first
+            parent, up = up, up[up]
+        return parent[first:].astype(np.int32)
 
     def _same_story(self, articles: _Articles, pairs: np.ndarray) -> np.ndarray:
         """Which candidate pairs are one story: dated close together, the shorter one's shingles
