@@ -49,7 +49,7 @@ class PostingLists(Protocol):
     doc_len: np.ndarray  # int32 per passage slot
     avgdl: float
     params: BM25Params
-    weights_stored: bool  # weights_of reads stored weights (else it computes them: look a few up instead)
+    weights_stored: bool  # postings_of reads stored weights (else it computes them: look a few up instead)
 
     @property
     def n_docs(self) -> int: ...  # passages in the corpus (BM25's N)
@@ -61,7 +61,9 @@ class PostingLists(Protocol):
 
     def tfs_of(self, term: int) -> np.ndarray: ...
 
-    def weights_of(self, term: int) -> np.ndarray: ...
+    def postings_of(self, term: int) -> tuple[np.ndarray, np.ndarray]: ...  # its passages and weights together
+
+    def tfs_at(self, term: int, docs: np.ndarray) -> np.ndarray: ...  # its frequency in each of docs (0: absent)
 
     def dfs(self, terms: np.ndarray) -> np.ndarray: ...  # how many passages hold each term
 
@@ -110,8 +112,17 @@ class Postings:
     def tfs_of(self, term: int) -> np.ndarray:
         return self.tfs[self.row(term)]
 
-    def weights_of(self, term: int) -> np.ndarray:
-        return self.weights[self.row(term)]
+    def postings_of(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        row = self.row(term)
+        return self.docs[row], self.weights[row]
+
+    def tfs_at(self, term: int, docs: np.ndarray) -> np.ndarray:
+        row = self.row(term)
+        mine = self.docs[row]
+        if not len(mine):
+            return np.zeros(len(docs), dtype=np.uint16)
+        at, found = _find(mine, docs)
+        return np.where(found, self.tfs[row][at], 0).astype(np.uint16)
 
     def dfs(self, terms: np.ndarray) -> np.ndarray:
         return self.offsets[terms + 1] - self.offsets[terms]
@@ -135,7 +146,7 @@ def group_df(postings: PostingLists, group: tuple[int, ...]) -> int:
 
 def contains(postings: PostingLists, term: int, docs: np.ndarray) -> np.ndarray:
     """For each passage number in ``docs``, whether ``term`` occurs in it."""
-    return _find(postings.docs_of(term), docs)[1]
+    return postings.tfs_at(term, docs) > 0
 
 
 RESCORED = 4  # a query's scores-only groups rescore this many times the passages asked for
@@ -190,7 +201,7 @@ class Scorer:
         that only rescores (``WeightedTerms.scores_only``) is looked up instead."""
         p = self.postings
         if len(group) == 1:
-            return p.docs_of(group[0]), p.weights_of(group[0])
+            return p.postings_of(group[0])
         tf_sum = self._scratch()
         every = np.concatenate([p.docs_of(term) for term in group])
         np.add.at(tf_sum, every, np.concatenate([p.tfs_of(term) for term in group]).astype(np.float32))
@@ -205,8 +216,7 @@ class Scorer:
         p = self.postings
         tf = np.zeros(len(docs))
         for term in group:
-            at, found = _find(p.docs_of(term), docs)
-            tf[found] += p.tfs_of(term)[at[found]]
+            tf += p.tfs_at(term, docs)
         return self._group_weights(group, docs, tf)  # the tf part of 0 is 0
 
     def _group_weights(self, group: tuple[int, ...], docs: np.ndarray, tf: np.ndarray) -> np.ndarray:

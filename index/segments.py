@@ -21,7 +21,7 @@ from index.bm25 import BM25Params, Postings
 from index.store import IndexFormatError, PassageFile, StringTable, TermMap, check_files, check_offsets, load_array, read_manifest
 
 _BOUND_SLACK = 1 + 1e-5  # float32 weights may round a hair above a bound computed in float64
-CACHED_WEIGHTS = 16 << 20  # base weights recomputed for the delta's statistics, kept for this many postings (64 MB)
+CACHED_POSTINGS = 8 << 20  # base lists weighed again with the delta's statistics, kept for this many postings (64 MB)
 
 
 class SegmentedPostings:
@@ -45,7 +45,7 @@ class SegmentedPostings:
         self._bounds = self._max_weights(delta_terms)
         k1, b = self.params.k1, self.params.b
         self._length_norm = (k1 * (1 - b + b * base.doc_len / avgdl)) if avgdl else np.full(base.slots, k1 * (1 - b))
-        self._base_weights = _WeightCache(CACHED_WEIGHTS)
+        self._joined = _PostingsCache(CACHED_POSTINGS)
 
     @property
     def n_docs(self) -> int:
@@ -91,19 +91,36 @@ class SegmentedPostings:
             parts.append(self.delta.tfs_of(local))
         return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty(0, dtype=np.uint16)
 
-    def weights_of(self, term: int) -> np.ndarray:
-        parts = []
-        if term < len(self.base.idf):
-            parts.append(self._base_weights.get(term, self._weigh_base))
-        if (local := self._local(term)) >= 0:
-            parts.append(self.delta.weights_of(local))
-        return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty(0, dtype=np.float32)
+    def postings_of(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        """The term's passages and weights in both segments, the base's weighed again with the
+        statistics of both (as a full build would weigh them); kept for the terms asked most lately."""
+        if term >= len(self.base.idf):
+            docs, weights = self.delta.postings_of(self._local(term))
+            return docs + np.int32(self.first_delta), weights
+        return self._joined.get(term, self._join)
 
-    def _weigh_base(self, term: int) -> np.ndarray:
-        """A base term's weights with the statistics of both segments (as the build computes them)."""
+    def _join(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        docs = self.base.docs_of(term)
         tfs = self.base.tfs_of(term).astype(np.float64)
-        part = tfs * (self.params.k1 + 1) / (tfs + self._length_norm[self.base.docs_of(term)])
-        return (self.idf[term] * part).astype(np.float32)
+        part = tfs * (self.params.k1 + 1) / (tfs + self._length_norm[docs])
+        weights = (self.idf[term] * part).astype(np.float32)
+        if (local := self._local(term)) >= 0:
+            delta_docs, delta_weights = self.delta.postings_of(local)
+            docs = np.concatenate([docs, delta_docs + np.int32(self.first_delta)])
+            weights = np.concatenate([weights, delta_weights])
+        return docs, weights
+
+    def tfs_at(self, term: int, docs: np.ndarray) -> np.ndarray:
+        """The term's frequency in each of ``docs``, found in each segment's own list (no list is joined)."""
+        in_delta = docs >= self.first_delta
+        if not in_delta.any():
+            return self.base.tfs_at(term, docs) if term < len(self.base.idf) else np.zeros(len(docs), dtype=np.uint16)
+        tfs = np.zeros(len(docs), dtype=np.uint16)
+        if term < len(self.base.idf):
+            tfs[~in_delta] = self.base.tfs_at(term, docs[~in_delta])
+        if (local := self._local(term)) >= 0:
+            tfs[in_delta] = self.delta.tfs_at(local, docs[in_delta] - self.first_delta)
+        return tfs
 
     def dfs(self, terms: np.ndarray) -> np.ndarray:
         return self.df[terms]
@@ -117,30 +134,30 @@ class SegmentedPostings:
         return float(self._bounds[term])
 
 
-class _WeightCache:
-    """The most recently used terms' computed weights, up to ``budget`` weights in all (thread-safe)."""
+class _PostingsCache:
+    """The most recently used terms' computed postings, up to ``budget`` postings in all (thread-safe)."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
-        self._held: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._held: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, term: int, compute: Callable[[int], np.ndarray]) -> np.ndarray:
+    def get(self, term: int, compute: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
             found = self._held.get(term)
             if found is not None:
                 self._held.move_to_end(term)
                 return found
-        weights = compute(term)
-        if len(weights) <= self.budget:
+        postings = compute(term)
+        if len(postings[0]) <= self.budget:
             with self._lock:
                 if term not in self._held:
-                    self._held[term] = weights
-                    self._size += len(weights)
+                    self._held[term] = postings
+                    self._size += len(postings[0])
                 while self._size > self.budget:
-                    self._size -= len(self._held.popitem(last=False)[1])
-        return weights
+                    self._size -= len(self._held.popitem(last=False)[1][0])
+        return postings
 
 
 class LayeredVocabulary(Sequence[str]):
