@@ -10,6 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     NEWSBOT_CORPUS=/app/seeds \
     NEWSBOT_INDEX=/app/var/index \
     NEWSBOT_FEEDBACK_DB=/app/var/feedback.sqlite \
+    NUMBA_CACHE_DIR=/app/.numba-cache \
     PORT=3000
 
 WORKDIR /app
@@ -21,12 +22,12 @@ RUN pip install --no-cache-dir -c /usr/src/newsbot/constraints.txt /usr/src/news
  && python -c 'from index.lexicon import preload; preload()' \
  && rm -rf /usr/src/newsbot \
  && useradd --create-home --uid 10001 --shell /usr/sbin/nologin app \
- && mkdir -p /app/var /data /news && chown app /app/var /data /news
+ && mkdir -p /app/var /data /news /app/.numba-cache && chown app /app/var /data /news /app/.numba-cache
 
 COPY seeds /app/seeds
 USER 10001
-# Built now, so the container answers from its first second.
-RUN newsbot index build
+# Built now, and the ranking loop compiled now, so the container answers from its first second.
+RUN newsbot index build && python -c 'from index.kernel import warm; warm()'
 
 EXPOSE 3000
 # The index is built (or brought up to date) before the port opens: a first start on a large corpus

@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml constraints.txt tools/fetch_dictionary.py
 	$(BIN)/pip install --quiet $(PIN) -e .
 	$(BIN)/python tools/fetch_dictionary.py
 	$(BIN)/python -c 'from index.lexicon import preload; preload()'  # the dictionaries' tables, made once
+	$(BIN)/python -c 'from index.kernel import warm; warm()'  # the ranking loop, compiled once (about 20 s)
 	touch $(STAMP)
 
 $(DEV): $(STAMP)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,7 +12,7 @@ import numpy as np
 
 from index.analysis import Analyzer, has_cjk
 from index.answerability import KIND_CONFIDENCE, UNLIKELY_KINDS, Evidence, question_kind, shipped_model
-from index.bm25 import Scorer, WeightedTerms, contains
+from index.bm25 import DayRange, Scorer, WeightedTerms, contains
 from index.metadata import UNDATED, day_number
 from index.query import Concept, Query, QueryBuilder, QueryOptions
 from index.segments import open_parts
@@ -264,17 +264,11 @@ class OpenIndex:
         """The date "now" stands for: the clock setting, else the newest article's date, else today."""
         return self.options.now or self.newest or date.today()
 
-    def _within(self, scope: TimeScope) -> Callable[[np.ndarray], np.ndarray]:
-        """Passage numbers → whether each is dated inside the scope (undated ones never are); it reads
-        only the dates of the passages asked about."""
+    def _within(self, scope: TimeScope) -> DayRange:
+        """The passages dated inside the scope (undated ones never are)."""
         low = day_number(scope.since.isoformat()) if scope.since is not None else UNDATED + 1
         high = day_number(scope.before.isoformat()) if scope.before is not None else np.iinfo(np.int32).max
-
-        def allowed(docs: np.ndarray) -> np.ndarray:
-            days = self.days[docs]
-            return (days >= low) & (days < high)
-
-        return allowed
+        return DayRange(self.days, low, high)
 
     def _ages(self, docs: np.ndarray, now: date) -> list[int | None]:
         today = day_number(now.isoformat())

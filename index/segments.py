@@ -9,25 +9,21 @@ computed with them, and the base's weights are computed again from its term freq
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.bm25 import BM25Params, Postings
+from index.bm25 import BM25Params, KernelSources, Postings
+from index.kernel import DELTA, MAIN
 from index.store import IndexFormatError, PassageFile, StringTable, TermMap, check_files, check_offsets, load_array, read_manifest
 
 _BOUND_SLACK = 1 + 1e-5  # float32 weights may round a hair above a bound computed in float64
-CACHED_POSTINGS = 8 << 20  # base lists weighed again with the delta's statistics, kept for this many postings (64 MB)
 
 
 class SegmentedPostings:
     """The postings of a base and a delta as one :class:`~index.bm25.PostingLists`."""
-
-    weights_stored = False  # the base's weights are computed again, with the statistics of both
 
     def __init__(self, base: Postings, delta: Postings, delta_terms: np.ndarray, idf: np.ndarray, df: np.ndarray,
                  avgdl: float, deleted: np.ndarray | None) -> None:
@@ -44,8 +40,7 @@ class SegmentedPostings:
         self._in_delta[delta_terms] = np.arange(len(delta_terms))
         self._bounds = self._max_weights(delta_terms)
         k1, b = self.params.k1, self.params.b
-        self._length_norm = (k1 * (1 - b + b * base.doc_len / avgdl)) if avgdl else np.full(base.slots, k1 * (1 - b))
-        self._joined = _PostingsCache(CACHED_POSTINGS)
+        self._norm = (k1 * (1 - b + b * self.doc_len / avgdl)) if avgdl else np.full(self.slots, k1 * (1 - b))
 
     @property
     def n_docs(self) -> int:
@@ -91,25 +86,6 @@ class SegmentedPostings:
             parts.append(self.delta.tfs_of(local))
         return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty(0, dtype=np.uint16)
 
-    def postings_of(self, term: int) -> tuple[np.ndarray, np.ndarray]:
-        """The term's passages and weights in both segments, the base's weighed again with the
-        statistics of both (as a full build would weigh them); kept for the terms asked most lately."""
-        if term >= len(self.base.idf):
-            docs, weights = self.delta.postings_of(self._local(term))
-            return docs + np.int32(self.first_delta), weights
-        return self._joined.get(term, self._join)
-
-    def _join(self, term: int) -> tuple[np.ndarray, np.ndarray]:
-        docs = self.base.docs_of(term)
-        tfs = self.base.tfs_of(term).astype(np.float64)
-        part = tfs * (self.params.k1 + 1) / (tfs + self._length_norm[docs])
-        weights = (self.idf[term] * part).astype(np.float32)
-        if (local := self._local(term)) >= 0:
-            delta_docs, delta_weights = self.delta.postings_of(local)
-            docs = np.concatenate([docs, delta_docs + np.int32(self.first_delta)])
-            weights = np.concatenate([weights, delta_weights])
-        return docs, weights
-
     def tfs_at(self, term: int, docs: np.ndarray) -> np.ndarray:
         """The term's frequency in each of ``docs``, found in each segment's own list (no list is joined)."""
         in_delta = docs >= self.first_delta
@@ -122,6 +98,24 @@ class SegmentedPostings:
             tfs[in_delta] = self.delta.tfs_at(local, docs[in_delta] - self.first_delta)
         return tfs
 
+    def weights_at(self, term: int, docs: np.ndarray) -> np.ndarray:
+        """The term's weight in each of ``docs`` with the statistics of both segments."""
+        tfs = self.tfs_at(term, docs).astype(np.float64)
+        return (self.idf[term] * (tfs * (self.params.k1 + 1) / (tfs + self._norm[docs]))).astype(np.float32)
+
+    def pieces(self, term: int) -> list[tuple[int, int, int, int]]:
+        """The base's list (its weights computed again by the kernel) and the delta's."""
+        found = []
+        if term < len(self.base.idf):
+            found.append((MAIN, int(self.base.offsets[term]), int(self.base.offsets[term + 1]), 0))
+        if (local := self._local(term)) >= 0:
+            found.append((DELTA, int(self.delta.offsets[local]), int(self.delta.offsets[local + 1]), self.first_delta))
+        return found
+
+    def kernel_sources(self) -> KernelSources:
+        return KernelSources(self.base.docs, self.base.tfs, self.base.weights, norm=self._norm,
+                             delta_docs=self.delta.docs, delta_weights=self.delta.weights)
+
     def dfs(self, terms: np.ndarray) -> np.ndarray:
         return self.df[terms]
 
@@ -132,32 +126,6 @@ class SegmentedPostings:
 
     def max_weight(self, term: int) -> float:
         return float(self._bounds[term])
-
-
-class _PostingsCache:
-    """The most recently used terms' computed postings, up to ``budget`` postings in all (thread-safe)."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self._held: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, term: int, compute: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-        with self._lock:
-            found = self._held.get(term)
-            if found is not None:
-                self._held.move_to_end(term)
-                return found
-        postings = compute(term)
-        if len(postings[0]) <= self.budget:
-            with self._lock:
-                if term not in self._held:
-                    self._held[term] = postings
-                    self._size += len(postings[0])
-                while self._size > self.budget:
-                    self._size -= len(self._held.popitem(last=False)[1][0])
-        return postings
 
 
 class LayeredVocabulary(Sequence[str]):

@@ -121,7 +121,7 @@ def test_maxscore_over_a_delta_keeps_the_exact_top_ten(updated):
     for _ in range(30):
         query = rng.choices(vocabulary + ["common", "fresh"], k=rng.randint(2, 6))
         expected = reference.get_scores(query)
-        docs, scores = Scorer(index.postings, exhaustive_below=15).top(index.queries.tokens_query(query), 10)
+        docs, scores = Scorer(index.postings).top(index.queries.tokens_query(query), 10)
         np.testing.assert_allclose(scores, np.sort(expected)[::-1][: len(docs)], rtol=1e-5, atol=1e-6)
         assert set(docs.tolist()) <= set(live.tolist())
 

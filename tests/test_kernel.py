@@ -1,0 +1,115 @@
+"""The compiled ranking loop against scoring every passage in numpy: same top k, same scores, same
+tie order, with pruning on or off, filters, a delta's pieces and weights computed from tfs."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.kernel import DELTA, MAIN, MERGED, frozen, top_k
+
+K1 = 1.5
+
+
+def random_case(seed: int):
+    """A main segment, a delta after it and merged lists, with rows cut into pieces of them."""
+    rng = np.random.default_rng(seed)
+    n_main, n_delta = int(rng.integers(5, 300)), int(rng.integers(0, 40))
+    slots = n_main + n_delta
+    norm = rng.uniform(0.4, 3.0, slots)
+    sources = {}
+    for source, (lo, hi) in ((MAIN, (0, n_main)), (DELTA, (0, n_delta)), (MERGED, (0, slots))):
+        lists = []
+        for _ in range(int(rng.integers(1, 8))):
+            size = int(rng.integers(0, max(1, hi - lo) + 1))
+            docs = np.sort(rng.choice(np.arange(lo, hi), size=min(size, hi - lo), replace=False)).astype(np.int32)
+            lists.append(docs)
+        sources[source] = lists
+    # few distinct weights, so ties are common
+    levels = np.array([0.25, 0.5, 1.0, 2.0], dtype=np.float32)
+    rows, idfs = [], []
+    arrays = {}
+    for source, lists in sources.items():
+        offsets = np.cumsum([0] + [len(docs) for docs in lists])
+        docs = np.concatenate(lists).astype(np.int32)
+        arrays[source] = (offsets, docs, rng.choice(levels, len(docs)), rng.integers(1, 4, len(docs)).astype(np.uint16))
+    for _ in range(int(rng.integers(1, 7))):
+        row = []
+        choice = int(rng.integers(0, 3))
+        if choice == 0:  # a term of the main segment, and maybe of the delta
+            t = int(rng.integers(0, len(sources[MAIN])))
+            row.append((MAIN, arrays[MAIN][0][t], arrays[MAIN][0][t + 1], 0))
+            if n_delta and rng.random() < 0.5:
+                u = int(rng.integers(0, len(sources[DELTA])))
+                row.append((DELTA, arrays[DELTA][0][u], arrays[DELTA][0][u + 1], n_main))
+        else:
+            t = int(rng.integers(0, len(sources[MERGED])))
+            row.append((MERGED, arrays[MERGED][0][t], arrays[MERGED][0][t + 1], 0))
+        rows.append(row)
+        idfs.append(float(rng.uniform(0.1, 4.0)))
+    boosts = rng.choice([0.5, 1.0, 1.0, 2.0], len(rows))
+    return rng, slots, norm, arrays, rows, idfs, boosts
+
+
+def weights_of(source, arrays, norm, idf, computed, at, doc):
+    offsets, docs, weights, tfs = arrays[source]
+    if source == MAIN and computed:
+        tf = float(tfs[at])
+        return float(np.float32(idf * (tf * (K1 + 1) / (tf + norm[doc]))))
+    return float(weights[at])
+
+
+def expected_top(k, slots, norm, arrays, rows, idfs, boosts, computed, allowed):
+    """Every passage scored, row after row as the kernel adds them; best first, ties by number."""
+    scores = np.zeros(slots)
+    seen = np.zeros(slots, dtype=bool)
+    for row, idf, boost in zip(rows, idfs, boosts):
+        for source, start, end, shift in row:
+            docs = arrays[source][1]
+            for at in range(start, end):
+                doc = int(docs[at]) + shift
+                if allowed[doc]:
+                    scores[doc] += weights_of(source, arrays, norm, idf, computed, at, doc) * boost
+                    seen[doc] = True
+    found = np.flatnonzero(seen)
+    order = np.lexsort((found, -scores[found]))[:k]
+    return found[order], scores[found][order]
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 12), prune=st.booleans(), computed=st.booleans(),
+       filtered=st.booleans())
+def test_the_kernel_ranks_as_scoring_every_passage(seed, k, prune, computed, filtered):
+    rng, slots, norm, arrays, rows, idfs, boosts = random_case(seed)
+    live = rng.random(slots) < 0.9 if filtered else np.empty(0, dtype=bool)
+    days = rng.integers(0, 10, slots).astype(np.int32) if filtered else np.empty(0, dtype=np.int32)
+    low, high = (2, 8) if filtered else (0, 0)
+    allowed = (live & (days >= low) & (days < high)) if filtered else np.ones(slots, dtype=bool)
+    order = sorted(range(len(rows)), key=lambda r: -rng.random())  # any order: bounds hold whatever it is
+    rows, idfs, boosts = [rows[r] for r in order], [idfs[r] for r in order], boosts[order]
+    bounds = []
+    for row, idf, boost in zip(rows, idfs, boosts):
+        most = 0.0
+        for source, start, end, shift in row:
+            docs = arrays[source][1]
+            for at in range(start, end):
+                most = max(most, weights_of(source, arrays, norm, idf, computed, at, int(docs[at]) + shift))
+        bounds.append(most * boost)
+    pieces = [piece for row in rows for piece in row]
+    row_first = np.cumsum([0] + [len(row) for row in rows])
+    table = np.array(pieces, dtype=np.int64).reshape(-1, 4).T
+    piece_idf = [idf for row, idf in zip(rows, idfs) for _ in row]
+    acc, seen = np.zeros(slots), np.zeros(slots, dtype=np.uint8)
+    (_, m_docs, m_weights, m_tfs), (_, d_docs, d_weights, _), (_, x_docs, x_weights, _) = (
+        arrays[MAIN], arrays[DELTA], arrays[MERGED])
+    sources = (frozen(m_docs, np.int32), frozen(m_tfs, np.uint16), frozen(m_weights, np.float32), frozen(norm, np.float64),
+               frozen(d_docs, np.int32), frozen(d_weights, np.float32), frozen(x_docs, np.int32), frozen(x_weights, np.float32))
+    docs, scores = top_k(
+        k, frozen(row_first, np.int64), frozen(boosts, np.float64), frozen(bounds, np.float64), frozen(table, np.int64),
+        frozen(piece_idf, np.float64), sources, computed, K1, frozen(live, np.bool_), frozen(days, np.int32),
+        low, high, prune, acc, seen)
+    want_docs, want_scores = expected_top(k, slots, norm, arrays, rows, idfs, boosts, computed, allowed)
+    assert docs.tolist() == want_docs.tolist()
+    np.testing.assert_allclose(scores, want_scores, rtol=1e-12)
+    assert not acc.any() and not seen.any()  # the scratch is left zeroed
