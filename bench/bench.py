@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ CCTV = SHARED / "data" / "cctv_xwlb_news" / "articles.jsonl.gz"
 WORK = Path(os.environ.get("NEWSBOT_BENCH_WORK", ROOT / "bench" / "results"))
 RANK_BM25_LIMIT_S = 600
 ENGINES = ("newsbot", "rank_bm25", "bm25s")
-FIGURES = ["build_s", "segment_s", "index_mb", "build_peak_mb", "load_s", "rss_after_load_mb", "p50_ms", "p99_ms",
+FIGURES = ["build_s", "segment_s", "index_mb", "build_peak_mb", "load_s", "rss_after_load_mb", "rss_after_queries_mb", "p50_ms", "p99_ms",
            "ask_p50_ms", "ask_p99_ms", "ask_en_p50_ms", "ask_en_p99_ms"]
 
 
@@ -235,6 +236,7 @@ def step_query(engine: str, size: int, count: int, runs: int) -> dict:
         times.append((time.perf_counter() - t0) * 1000)
     result["p50_ms"], result["p99_ms"] = percentiles(times)
     result["queries"] = len(times)
+    result["rss_after_queries_mb"] = rss_mb()
     return result
 
 
@@ -308,6 +310,62 @@ def build_line(newsbot: dict) -> str:
             f"{newsbot['build_chars_per_s']:,.0f} chars/s over the whole build = {newsbot['build_chars_per_s'] / reference:.2f}×")
 
 
+README_BLOCK = ("<!-- make bench writes this table -->", "<!-- end of make bench's table -->")
+
+
+def readme_table(results: dict) -> str:
+    """The README's summary of a run: its largest size, engine by engine."""
+    size = max(results["sizes"], key=int)
+    engines = results["sizes"][size]
+    names = [name for name in ENGINES if name in engines]
+
+    def row(label: str, cell: Callable[[dict], str]) -> str:
+        return f"| {label} | " + " | ".join(cell(engines[name]) for name in names) + " |"
+
+    def ms(value: float) -> str:
+        return f"{value:.2f}" if value < 10 else f"{value:,.0f}"
+
+    def mb(value: float | None) -> str:
+        return "—" if value is None else f"{value / 1024:.1f} GB" if value >= 1024 else f"{value:,.0f} MB"
+
+    def load(f: dict) -> str:
+        seconds = f"{f['load_s']:.3f} s" if f["load_s"] < 1 else f"{f['load_s']:,.1f} s"
+        return f"{seconds}; {mb(f['rss_after_load_mb'])} / {mb(f.get('rss_after_queries_mb'))}"
+
+    def build(f: dict) -> str:
+        if "chars_per_s" in f:  # newsbot segments as it builds
+            return f"{f['build_s']:,.0f} s ({f['segment_s']:,.0f} s), peak {f['build_peak_mb'] / 1024:.1f} GB"
+        return f"{f['build_s']:,.0f} s + {f['segment_s']:,.0f} s, peak {f['build_peak_mb'] / 1024:.1f} GB"
+
+    def ask(f: dict) -> str:
+        return f"{ms(f['ask_p50_ms'])} / {ms(f['ask_en_p50_ms'])} ms" if "ask_p50_ms" in f else "—"
+
+    lines = [
+        f"| {int(size):,} paragraphs | " + " | ".join(name.replace("_", "-") for name in names) + " |",
+        "|---|" + "---:|" * len(names),
+        row("retrieval p50 / p99", lambda f: f"{ms(f['p50_ms'])} / {ms(f['p99_ms'])} ms"),
+        row("whole `ask` p50 (Chinese / English questions)", ask),
+        row("load in a fresh process; memory after it / after the questions", load),
+        row("build (of it, segmentation on 2 cores)", build),
+    ]
+    if size in results.get("skipped", {}):
+        lines.append(f"\nAt {int(size):,} paragraphs, skipped {results['skipped'][size]}.")
+    if "newsbot" in engines:
+        lines.append(f"\nBuild: {build_line(engines['newsbot'])}.")
+    return "\n".join(lines)
+
+
+def write_readme(results: dict, path: Path) -> None:
+    """Put :func:`readme_table` between the README's markers (left alone when they are missing)."""
+    text = path.read_text(encoding="utf-8")
+    start, end = README_BLOCK
+    if start not in text or end not in text:
+        print(f"{path}: no {start!r} … {end!r} block; the README's table is not updated")
+        return
+    head, rest = text.split(start, 1)
+    path.write_text(head + start + "\n" + readme_table(results) + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
+
+
 def write_markdown(results: dict, path: Path) -> None:
     """docs/performance.md: the table of one run, engine by engine and size by size."""
     lines = [
@@ -371,9 +429,10 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--json", dest="json_path", default=str(WORK / "bench.json"))
+    parser.add_argument("--json", dest="json_path", default=str(ROOT / "docs" / "performance.json"), help="the run's figures (docs/performance.md is made from them)")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--plot", default=str(ROOT / "docs" / "performance.png"))
+    parser.add_argument("--readme", default=str(ROOT / "README.md"), help="the README whose speed table is rewritten ('': none)")
     parser.add_argument("--skip", default="", help="engines to leave out, comma separated")
     parser.add_argument("--report-only", action="store_true", help="redraw the table, plot and docs from --json")
     args = parser.parse_args()
@@ -382,6 +441,8 @@ def main() -> None:
         print_table(results)
         draw(results, Path(args.plot))
         write_markdown(results, Path(args.plot).with_suffix(".md"))
+        if args.readme:
+            write_readme(results, Path(args.readme))
         return
     if not CCTV.exists():
         print(f"skipped: {CCTV} is absent")
@@ -404,7 +465,9 @@ def main() -> None:
     Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
     draw(results, Path(args.plot))
     write_markdown(results, Path(args.plot).with_suffix(".md"))
-    print(f"wrote {args.json_path}, {args.plot} and {Path(args.plot).with_suffix('.md')}")
+    if args.readme:
+        write_readme(results, Path(args.readme))
+    print(f"wrote {args.json_path}, {args.plot}, {Path(args.plot).with_suffix('.md')} and the README's table")
 
 
 if __name__ == "__main__":

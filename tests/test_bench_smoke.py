@@ -14,10 +14,12 @@ from conftest import ROOT, SHARED
 @pytest.mark.skipif(not (SHARED / "data" / "cctv_xwlb_news" / "articles.jsonl.gz").exists(), reason="CCTV corpus absent")
 def test_bench_runs_every_engine_and_writes_the_documented_json(tmp_path):
     out = tmp_path / "bench.json"
+    readme = tmp_path / "README.md"
+    readme.write_text(ROOT.joinpath("README.md").read_text(encoding="utf-8"), encoding="utf-8")
     env = os.environ | {"NEWSBOT_BENCH_WORK": str(tmp_path / "work")}
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "bench.py"), "--sizes", "300", "--queries", "10",
-         "--json", str(out), "--plot", str(tmp_path / "performance.png")],
+         "--json", str(out), "--plot", str(tmp_path / "performance.png"), "--readme", str(readme)],
         env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -28,6 +30,9 @@ def test_bench_runs_every_engine_and_writes_the_documented_json(tmp_path):
     assert {"ask_p50_ms", "ask_p99_ms"} <= set(figures["newsbot"])
     assert figures["newsbot"]["passages"] >= 300
     assert (tmp_path / "performance.png").stat().st_size > 1000
+    table = readme.read_text(encoding="utf-8").split("<!-- make bench writes this table -->")[1].split("<!--")[0]
+    assert "| 300 paragraphs | newsbot | rank-bm25 | bm25s |" in table  # the run's own figures, in the README's copy
+    assert f"{figures['newsbot']['p50_ms']:,.2f} / " in table
 
 
 @pytest.mark.skipif(not (SHARED / "data" / "cctv_xwlb_news" / "articles.jsonl.gz").exists(), reason="CCTV corpus absent")

@@ -1,0 +1,229 @@
+"""The ranking loop, compiled by numba: see :mod:`index.kernel`, through which it is called.
+
+numba compiles it once (about 20 s: ``make`` and the image do it at install, by
+:func:`index.kernel.warm`) and caches the machine code beside this file, or in ``NUMBA_CACHE_DIR``
+where this folder is read-only; later processes load it (numba included) in about a second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from index.kernel import DELTA, MAIN
+
+_LOWERED = 1 - 1e-9  # thresholds are lowered a hair so that float rounding never prunes a tie
+
+
+@njit(cache=True, nogil=True)
+def _piece(sources, source, start, end, idf, computed, k1):
+    """A piece's passage numbers (before its shift) and weights: stored, or computed from the main
+    segment's term frequencies with the live corpus's length norms, as a full build computes them."""
+    if source == MAIN:
+        docs = sources[0][start:end]
+        if not computed:
+            return docs, sources[2][start:end]
+        tfs, norm = sources[1][start:end], sources[3]
+        weights = np.empty(end - start, dtype=np.float32)
+        for i in range(end - start):
+            tf = np.float64(tfs[i])
+            weights[i] = idf * (tf * (k1 + 1) / (tf + norm[docs[i]]))
+        return docs, weights
+    if source == DELTA:
+        return sources[4][start:end], sources[5][start:end]
+    return sources[6][start:end], sources[7][start:end]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _allowed(doc, live, days, low, high):
+    if len(live) and not live[doc]:
+        return False
+    if len(days) and not (low <= days[doc] < high):
+        return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _weight_at(sources, source, at, doc, idf, computed, k1):
+    """The weight of posting ``at`` of ``source`` (passage ``doc``), as :func:`_piece` gives it."""
+    if source == MAIN:
+        if not computed:
+            return np.float64(sources[2][at])
+        tf = np.float64(sources[1][at])
+        return np.float64(np.float32(idf * (tf * (k1 + 1) / (tf + sources[3][doc]))))
+    return np.float64(sources[5][at] if source == DELTA else sources[7][at])
+
+
+@njit(cache=True, nogil=True)
+def _docs(sources, source):
+    return sources[0] if source == MAIN else sources[4] if source == DELTA else sources[6]
+
+
+@njit(cache=True, nogil=True)
+def _find(docs, start, end, doc):
+    """Where passage ``doc`` stands in ``docs[start:end]`` (sorted), or -1."""
+    at = start + np.searchsorted(docs[start:end], doc)
+    return at if at < end and docs[at] == doc else -1
+
+
+@njit(cache=True, nogil=True)
+def _row_weight(r, doc, row_first, pieces, piece_idf, sources, computed, k1):
+    """What row ``r`` adds to passage ``doc`` (before its boost), found by binary search."""
+    for p in range(row_first[r], row_first[r + 1]):
+        source, shift = pieces[0, p], pieces[3, p]
+        at = _find(_docs(sources, source), pieces[1, p], pieces[2, p], doc - shift)
+        if at >= 0:
+            return _weight_at(sources, source, at, doc, piece_idf[p], computed, k1)
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def _kth_largest(values, k):
+    """The k-th largest of ``values`` (at least k of them), through a min-heap of the k largest."""
+    heap = np.empty(k)
+    for n in range(len(values)):
+        value = values[n]
+        if n < k:  # sift up
+            i = n
+            while i > 0 and heap[(i - 1) // 2] > value:
+                heap[i] = heap[(i - 1) // 2]
+                i = (i - 1) // 2
+            heap[i] = value
+        elif value > heap[0]:  # replace the smallest, sift down
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= k:
+                    break
+                if child + 1 < k and heap[child + 1] < heap[child]:
+                    child += 1
+                if heap[child] >= value:
+                    break
+                heap[i] = heap[child]
+                i = child
+            heap[i] = value
+    return heap[0]
+
+
+@njit(cache=True, nogil=True)
+def _scores(acc, cand, n_cand):
+    scores = np.empty(n_cand)
+    for i in range(n_cand):
+        scores[i] = acc[cand[i]]
+    return scores
+
+
+@njit(cache=True, nogil=True)
+def _sure_threshold(k, first_unread, acc, cand, n_cand, row_first, row_boost, pieces, piece_idf, sources, computed, k1):
+    """A score the k-th best passage is sure to reach: the 2k candidates best so far, scored in full
+    (the rows not read yet looked up), and the k-th of those; lowered a hair against rounding."""
+    partial = _scores(acc, cand, n_cand)
+    take = min(2 * k, n_cand)
+    cutoff = _kth_largest(partial, take)
+    full = np.empty(take)
+    taken = 0
+    for i in range(n_cand):
+        if taken < take and partial[i] >= cutoff:
+            score = partial[i]
+            for r in range(first_unread, len(row_boost)):
+                score += _row_weight(r, cand[i], row_first, pieces, piece_idf, sources, computed, k1) * row_boost[r]
+            full[taken] = score
+            taken += 1
+    return _kth_largest(full, k) * _LOWERED
+
+
+@njit(cache=True, nogil=True)
+def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, computed, k1, live, days, low, high, prune,
+          acc, seen):
+    """The ``k`` best passages and their scores, best first. Row ``r`` is the columns
+    ``row_first[r]:row_first[r + 1]`` of ``pieces`` (source, start, end, shift); ``sources`` holds
+    the main segment's docs, tfs, weights and length norms, the delta's docs and weights, and the
+    merged lists' docs and weights. ``row_bound`` is at least the most each row adds to a passage
+    (boost included). ``live`` (empty: all) and ``low <= days < high`` (``days`` empty: any day) say
+    which passages may be ranked. ``acc`` and ``seen`` are zeroed scratch, one slot per passage, and
+    are left zeroed."""
+    n_rows = len(row_boost)
+    remaining = 0.0
+    capacity = 0
+    for r in range(n_rows):
+        remaining += row_bound[r]
+        for p in range(row_first[r], row_first[r + 1]):
+            capacity += pieces[2, p] - pieces[1, p]
+    cand = np.empty(min(capacity, len(acc)), dtype=np.int64)
+    n_cand = 0
+    added_since = 0  # postings added since the threshold was last found (finding it costs n_cand)
+    threshold = -np.inf
+    adding = True
+    work_since = 0  # postings read or looked up since the candidates were last pruned (pruning costs n_cand)
+    filtered = len(live) > 0 or len(days) > 0
+    for r in range(n_rows):
+        remaining -= row_bound[r]
+        boost = row_boost[r]
+        if adding:
+            for p in range(row_first[r], row_first[r + 1]):
+                docs, weights = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], piece_idf[p], computed, k1)
+                shift = pieces[3, p]
+                for i in range(len(docs)):
+                    doc = docs[i] + shift
+                    if filtered and not _allowed(doc, live, days, low, high):
+                        continue
+                    if not seen[doc]:
+                        seen[doc] = 1
+                        cand[n_cand] = doc
+                        n_cand += 1
+                    acc[doc] += weights[i] * boost
+                added_since += len(docs)
+            if prune and n_cand >= k and remaining >= threshold and 2 * added_since >= n_cand and r + 1 < n_rows:
+                threshold = max(threshold, _sure_threshold(k, r + 1, acc, cand, n_cand, row_first, row_boost, pieces,
+                                                           piece_idf, sources, computed, k1))
+                added_since = 0
+            if remaining < threshold:
+                adding = False
+                work_since = n_cand  # drop the hopeless candidates first thing
+            continue
+        # no passage unseen so far can reach the top k: now and then (as often as the work done
+        # since pays for it) the threshold is raised and the candidates that cannot reach it dropped;
+        # then this row is added to the candidates left
+        if work_since >= n_cand:
+            if n_cand >= k:
+                threshold = max(threshold, _kth_largest(_scores(acc, cand, n_cand), k) * _LOWERED)
+            kept = 0
+            for i in range(n_cand):
+                doc = cand[i]
+                if acc[doc] + row_bound[r] + remaining >= threshold:
+                    cand[kept] = doc
+                    kept += 1
+                else:
+                    acc[doc] = 0.0
+                    seen[doc] = 0
+            n_cand = kept
+            work_since = 0
+        for p in range(row_first[r], row_first[r + 1]):
+            source, start, end, shift = pieces[0, p], pieces[1, p], pieces[2, p], pieces[3, p]
+            if n_cand * 64 < end - start:  # few candidates: find each in the list
+                docs = _docs(sources, source)
+                for i in range(n_cand):
+                    at = _find(docs, start, end, cand[i] - shift)
+                    if at >= 0:
+                        acc[cand[i]] += _weight_at(sources, source, at, cand[i], piece_idf[p], computed, k1) * boost
+                work_since += n_cand
+            else:  # many: read the list through
+                docs, weights = _piece(sources, source, start, end, piece_idf[p], computed, k1)
+                for i in range(len(docs)):
+                    doc = docs[i] + shift
+                    if seen[doc]:
+                        acc[doc] += weights[i] * boost
+                work_since += len(docs)
+    scores = _scores(acc, cand, n_cand)
+    for i in range(n_cand):
+        acc[cand[i]] = 0.0
+        seen[cand[i]] = 0
+    if n_cand > k:  # only the passages that reach the k-th score (ties included) are sorted
+        keep = scores >= _kth_largest(scores, k)
+        found, scores = cand[:n_cand][keep], scores[keep]
+    else:
+        found = cand[:n_cand].copy()
+    order = np.argsort(found)  # by passage number, then stably by score
+    found, scores = found[order], scores[order]
+    order = np.argsort(-scores, kind="mergesort")[:k]
+    return found[order], scores[order]
