@@ -16,22 +16,24 @@ _LOWERED = 1 - 1e-9  # thresholds are lowered a hair so that float rounding neve
 
 
 @njit(cache=True, nogil=True)
-def _piece(sources, source, start, end, idf, computed, k1):
-    """A piece's passage numbers (before its shift) and weights: stored, or computed from the main
-    segment's term frequencies with the live corpus's length norms, as a full build computes them."""
+def _piece(sources, source, start, end, computed):
+    """A piece's passage numbers (before its shift), stored weights and term frequencies, and
+    whether its weights are to be computed from those (the main segment's, when a delta is open)."""
     if source == MAIN:
-        docs = sources[0][start:end]
-        if not computed:
-            return docs, sources[2][start:end]
-        tfs, norm = sources[1][start:end], sources[3]
-        weights = np.empty(end - start, dtype=np.float32)
-        for i in range(end - start):
-            tf = np.float64(tfs[i])
-            weights[i] = idf * (tf * (k1 + 1) / (tf + norm[docs[i]]))
-        return docs, weights
+        return sources[0][start:end], sources[2][start:end], sources[1][start:end], computed
     if source == DELTA:
-        return sources[4][start:end], sources[5][start:end]
-    return sources[6][start:end], sources[7][start:end]
+        return sources[4][start:end], sources[5][start:end], sources[1][:0], False
+    return sources[6][start:end], sources[7][start:end], sources[1][:0], False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _posting_weight(i, doc, weights, tfs, by_tf, norm, idf, k1):
+    """Posting ``i``'s weight: stored, or computed from its tf with the live corpus's length norms,
+    as a full build computes it."""
+    if by_tf:
+        tf = np.float64(tfs[i])
+        return np.float64(np.float32(idf * (tf * (k1 + 1) / (tf + norm[doc]))))
+    return np.float64(weights[i])
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -45,7 +47,7 @@ def _allowed(doc, live, days, low, high):
 
 @njit(cache=True, nogil=True)
 def _weight_at(sources, source, at, doc, idf, computed, k1):
-    """The weight of posting ``at`` of ``source`` (passage ``doc``), as :func:`_piece` gives it."""
+    """The weight of posting ``at`` of ``source`` (passage ``doc``), as :func:`_posting_weight` gives it."""
     if source == MAIN:
         if not computed:
             return np.float64(sources[2][at])
@@ -156,13 +158,14 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
     adding = True
     work_since = 0  # postings read or looked up since the candidates were last pruned (pruning costs n_cand)
     filtered = len(live) > 0 or len(days) > 0
+    norm = sources[3]
     for r in range(n_rows):
         remaining -= row_bound[r]
         boost = row_boost[r]
         if adding:
             for p in range(row_first[r], row_first[r + 1]):
-                docs, weights = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], piece_idf[p], computed, k1)
-                shift = pieces[3, p]
+                docs, weights, tfs, by_tf = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], computed)
+                shift, idf = pieces[3, p], piece_idf[p]
                 for i in range(len(docs)):
                     doc = docs[i] + shift
                     if filtered and not _allowed(doc, live, days, low, high):
@@ -171,7 +174,7 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
                         seen[doc] = 1
                         cand[n_cand] = doc
                         n_cand += 1
-                    acc[doc] += weights[i] * boost
+                    acc[doc] += _posting_weight(i, doc, weights, tfs, by_tf, norm, idf, k1) * boost
                 added_since += len(docs)
             if prune and n_cand >= k and remaining >= threshold and 2 * added_since >= n_cand and r + 1 < n_rows:
                 threshold = max(threshold, _sure_threshold(k, r + 1, acc, cand, n_cand, row_first, row_boost, pieces,
@@ -208,11 +211,11 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
                         acc[cand[i]] += _weight_at(sources, source, at, cand[i], piece_idf[p], computed, k1) * boost
                 work_since += n_cand
             else:  # many: read the list through
-                docs, weights = _piece(sources, source, start, end, piece_idf[p], computed, k1)
+                docs, weights, tfs, by_tf = _piece(sources, source, start, end, computed)
                 for i in range(len(docs)):
                     doc = docs[i] + shift
                     if seen[doc]:
-                        acc[doc] += weights[i] * boost
+                        acc[doc] += _posting_weight(i, doc, weights, tfs, by_tf, norm, piece_idf[p], k1) * boost
                 work_since += len(docs)
     scores = _scores(acc, cand, n_cand)
     for i in range(n_cand):
