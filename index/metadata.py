@@ -153,4 +153,7 @@ def infer_metadata(text: str) -> Metadata:
     title = _title(lines)
     rest = [line for line in lines[1 if title else 0:] if not _BYLINE.match(line)]
     lead = rest[0][:_LEAD_CHARS] if rest else ""
-    return Metadata(title=title, source=_lead_source(lead), date=_lead_date(lead, text) or _english_date(lead, text))
+    day = _lead_date(lead, text) or _english_date(lead, text)
+    if day is not None and day > date.today().isoformat():  # a date still to come is an event's ("将于…举办"), not the story's
+        day = None
+    return Metadata(title=title, source=_lead_source(lead), date=day)

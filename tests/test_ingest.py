@@ -88,6 +88,9 @@ def test_seed_lead_gives_source_and_date():
          "AP", "2026-03-05", "A Markdown heading may run well past forty characters and still be the title"),
         ("By the end of 2025, the fund had paid for two farms.\nMore text.", None, None, None),
         ("In Oslo, June 20 (a Friday) - the vote.\nMore.", None, None, None),
+        # a date still to come in the lead is an event's, not the story's
+        ("本届大冬会将于2999年1月15日至25日在长春举办。", None, None, None),
+        ("BERLIN, March 3, 2999 (Wire) - A summit.", "Wire", None, None),
     ],
 )
 def test_metadata_from_the_lead(text, source, date, title):
