@@ -46,36 +46,20 @@ def _allowed(doc, live, days, low, high):
 
 
 @njit(cache=True, nogil=True)
-def _weight_at(sources, source, at, doc, idf, computed, k1):
-    """The weight of posting ``at`` of ``source`` (passage ``doc``), as :func:`_posting_weight` gives it."""
-    if source == MAIN:
-        if not computed:
-            return np.float64(sources[2][at])
-        tf = np.float64(sources[1][at])
-        return np.float64(np.float32(idf * (tf * (k1 + 1) / (tf + sources[3][doc]))))
-    return np.float64(sources[5][at] if source == DELTA else sources[7][at])
-
-
-@njit(cache=True, nogil=True)
-def _docs(sources, source):
-    return sources[0] if source == MAIN else sources[4] if source == DELTA else sources[6]
-
-
-@njit(cache=True, nogil=True)
-def _find(docs, start, end, doc):
-    """Where passage ``doc`` stands in ``docs[start:end]`` (sorted), or -1."""
-    at = start + np.searchsorted(docs[start:end], doc)
-    return at if at < end and docs[at] == doc else -1
+def _find(docs, doc):
+    """Where passage ``doc`` stands in the sorted ``docs``, or -1."""
+    at = np.searchsorted(docs, doc)
+    return at if at < len(docs) and docs[at] == doc else -1
 
 
 @njit(cache=True, nogil=True)
 def _row_weight(r, doc, row_first, pieces, piece_idf, sources, computed, k1):
     """What row ``r`` adds to passage ``doc`` (before its boost), found by binary search."""
     for p in range(row_first[r], row_first[r + 1]):
-        source, shift = pieces[0, p], pieces[3, p]
-        at = _find(_docs(sources, source), pieces[1, p], pieces[2, p], doc - shift)
+        docs, weights, tfs, by_tf = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], computed)
+        at = _find(docs, doc - pieces[3, p])
         if at >= 0:
-            return _weight_at(sources, source, at, doc, piece_idf[p], computed, k1)
+            return _posting_weight(at, doc, weights, tfs, by_tf, sources[3], piece_idf[p], k1)
     return 0.0
 
 
@@ -202,16 +186,15 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
             n_cand = kept
             work_since = 0
         for p in range(row_first[r], row_first[r + 1]):
-            source, start, end, shift = pieces[0, p], pieces[1, p], pieces[2, p], pieces[3, p]
-            if n_cand * 64 < end - start:  # few candidates: find each in the list
-                docs = _docs(sources, source)
+            docs, weights, tfs, by_tf = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], computed)
+            shift = pieces[3, p]
+            if n_cand * 64 < len(docs):  # few candidates: find each in the list
                 for i in range(n_cand):
-                    at = _find(docs, start, end, cand[i] - shift)
+                    at = _find(docs, cand[i] - shift)
                     if at >= 0:
-                        acc[cand[i]] += _weight_at(sources, source, at, cand[i], piece_idf[p], computed, k1) * boost
+                        acc[cand[i]] += _posting_weight(at, cand[i], weights, tfs, by_tf, norm, piece_idf[p], k1) * boost
                 work_since += n_cand
             else:  # many: read the list through
-                docs, weights, tfs, by_tf = _piece(sources, source, start, end, computed)
                 for i in range(len(docs)):
                     doc = docs[i] + shift
                     if seen[doc]:
