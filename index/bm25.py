@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 
-from index.kernel import MAIN, MERGED, frozen, top_k
+from index.kernel import MAIN, MERGED, frozen, group_tfs, term_frequencies, top_k
 from index.store import plain_ints
 
 
@@ -40,6 +41,9 @@ def term_frequency_part(tf: np.ndarray, doc_len: np.ndarray, avgdl: float, param
     return tf * (params.k1 + 1) / (tf + norm)
 
 
+_NO_DOCS, _NO_WEIGHTS = frozen([], np.int32), frozen([], np.float32)
+
+
 @dataclass(frozen=True)
 class KernelSources:
     """The arrays :func:`index.kernel.top_k` reads postings from. The main segment's weights are
@@ -52,11 +56,17 @@ class KernelSources:
     norm: np.ndarray = field(default_factory=lambda: np.empty(0))
     delta_docs: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
     delta_weights: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
+    delta_tfs: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint16))
 
     def __post_init__(self) -> None:
         for name, dtype in (("docs", np.int32), ("tfs", np.uint16), ("weights", np.float32), ("norm", np.float64),
-                            ("delta_docs", np.int32), ("delta_weights", np.float32)):
+                            ("delta_docs", np.int32), ("delta_weights", np.float32), ("delta_tfs", np.uint16)):
             object.__setattr__(self, name, frozen(getattr(self, name), dtype))
+
+    def arrays(self, merged_docs: np.ndarray = _NO_DOCS, merged_weights: np.ndarray = _NO_WEIGHTS) -> tuple[np.ndarray, ...]:
+        """The arrays as the kernel takes them, with the synonym groups merged for one query."""
+        return (self.docs, self.tfs, self.weights, self.norm, self.delta_docs, self.delta_weights,
+                merged_docs, merged_weights, self.delta_tfs)
 
 
 class PostingLists(Protocol):
@@ -75,21 +85,13 @@ class PostingLists(Protocol):
     @property
     def slots(self) -> int: ...  # passage numbers run from 0 to slots - 1
 
-    def docs_of(self, term: int) -> np.ndarray: ...
-
-    def tfs_of(self, term: int) -> np.ndarray: ...
-
-    def tfs_at(self, term: int, docs: np.ndarray) -> np.ndarray: ...  # its frequency in each of docs (0: absent)
-
-    def weights_at(self, term: int, docs: np.ndarray) -> np.ndarray: ...  # its weight in each of docs (0: absent)
-
-    def pieces(self, term: int) -> list[tuple[int, int, int, int]]: ...  # (source, start, end, shift): see kernel_sources
+    def pieces(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...  # the terms' pieces: see Postings.pieces
 
     def kernel_sources(self) -> KernelSources: ...  # the arrays the compiled scorer reads pieces from
 
     def dfs(self, terms: np.ndarray) -> np.ndarray: ...  # how many passages hold each term
 
-    def list_length(self, term: int) -> int: ...  # how many postings the term's list holds
+    def list_lengths(self, terms: np.ndarray) -> np.ndarray: ...  # how many postings each term's list holds
 
     def max_weight(self, term: int) -> float: ...  # at least the term's highest weight
 
@@ -130,25 +132,13 @@ class Postings:
     def docs_of(self, term: int) -> np.ndarray:
         return self.docs[self.row(term)]
 
-    def tfs_of(self, term: int) -> np.ndarray:
-        return self.tfs[self.row(term)]
-
-    def tfs_at(self, term: int, docs: np.ndarray) -> np.ndarray:
-        return self._at(term, docs, self.tfs)
-
-    def weights_at(self, term: int, docs: np.ndarray) -> np.ndarray:
-        return self._at(term, docs, self.weights)
-
-    def _at(self, term: int, docs: np.ndarray, values: np.ndarray) -> np.ndarray:
-        row = self.row(term)
-        mine = self.docs[row]
-        if not len(mine):
-            return np.zeros(len(docs), dtype=values.dtype)
-        at, found = _find(mine, docs)
-        return np.where(found, values[row][at], 0).astype(values.dtype)
-
-    def pieces(self, term: int) -> list[tuple[int, int, int, int]]:
-        return [(MAIN, self._bounds[term], self._bounds[term + 1], 0)]
+    def pieces(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The kernel's pieces of ``terms``: a table of columns (source, start, end, shift), and where
+        each term's columns begin (term ``i``'s are ``first[i]:first[i + 1]``)."""
+        terms = np.asarray(terms, dtype=np.int64)
+        table = np.zeros((4, len(terms)), dtype=np.int64)
+        table[0], table[1], table[2] = MAIN, self.offsets[terms], self.offsets[terms + 1]
+        return np.arange(len(terms) + 1), table
 
     def kernel_sources(self) -> KernelSources:
         return KernelSources(self.docs, self.tfs, self.weights)
@@ -156,8 +146,8 @@ class Postings:
     def dfs(self, terms: np.ndarray) -> np.ndarray:
         return self.offsets[terms + 1] - self.offsets[terms]
 
-    def list_length(self, term: int) -> int:
-        return self._bounds[term + 1] - self._bounds[term]
+    def list_lengths(self, terms: np.ndarray) -> np.ndarray:
+        return self.dfs(terms)
 
     def max_weight(self, term: int) -> float:
         return float(self.max_weights[term])
@@ -170,12 +160,7 @@ class Postings:
 def group_df(postings: PostingLists, group: tuple[int, ...]) -> int:
     """The most passages a synonym group can be in: its members' list lengths added up (at most
     every passage)."""
-    return min(postings.n_docs, sum(postings.list_length(t) for t in group))
-
-
-def contains(postings: PostingLists, term: int, docs: np.ndarray) -> np.ndarray:
-    """For each passage number in ``docs``, whether ``term`` occurs in it."""
-    return postings.tfs_at(term, docs) > 0
+    return min(postings.n_docs, int(postings.list_lengths(np.asarray(group, dtype=np.int64)).sum()))
 
 
 RESCORED = 4  # a query's scores-only groups rescore this many times the passages asked for
@@ -244,26 +229,29 @@ class Scorer:
 
     def group_postings(self, group: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Passages and weights of a group of several synonyms, counted as one term (Pirkola): their
-        tfs add up, and the group's idf is :meth:`group_idf`. Long lists are merged in full here: a
-        group that only rescores (``WeightedTerms.scores_only``) is looked up instead."""
-        p = self.postings
-        tf_sum = self._scratch()[0]
-        every = np.concatenate([p.docs_of(term) for term in group])
-        np.add.at(tf_sum, every, np.concatenate([p.tfs_of(term) for term in group]))
-        docs = np.flatnonzero(tf_sum) if len(every) > len(tf_sum) // 16 else _distinct(every)  # tfs are ≥ 1
-        tf = tf_sum[docs]
-        tf_sum[docs] = 0
-        return docs.astype(np.int32), self._group_weights(group, docs, tf)
+        tfs add up, and the group's idf is :meth:`group_idf`. Merged by the kernel: a group that only rescores (``WeightedTerms.scores_only``) is looked up
+        instead."""
+        _, pieces = self._pieces([group])
+        docs, tf = group_tfs(pieces, self.sources.arrays())
+        return docs, self._group_weights(group, docs, tf)
+
+    def term_frequencies(self, terms: Sequence[int], docs: np.ndarray) -> np.ndarray:
+        """How often each of ``terms`` occurs in each of ``docs`` (a row per term; 0: absent), found by
+        binary search in the terms' lists: for a few passages, far cheaper than reading the lists."""
+        first, pieces = self._pieces([(t,) for t in terms])
+        return term_frequencies(first, pieces, self.sources.arrays(), frozen(docs, np.int64))
 
     def group_weights_at(self, group: tuple[int, ...], docs: np.ndarray) -> np.ndarray:
-        """The group's weight in each of ``docs`` (0 where none of its terms occurs), found by binary
-        search in its members' lists: for a few passages, far cheaper than merging long lists."""
-        if len(group) == 1:
-            return self.postings.weights_at(group[0], docs)
-        tf = np.zeros(len(docs))
-        for term in group:
-            tf += self.postings.tfs_at(term, docs)
+        """The group's weight in each of ``docs`` (0 where none of its terms occurs)."""
+        tf = self.term_frequencies(group, docs).sum(axis=0, dtype=np.float64)
         return self._group_weights(group, docs, tf)  # the tf part of 0 is 0
+
+    def _pieces(self, groups: Sequence[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
+        """The kernel's pieces table for ``groups`` (a group's pieces are the columns
+        ``first[i]:first[i + 1]``)."""
+        by_term, table = self.postings.pieces(np.array([t for group in groups for t in group], dtype=np.int64))
+        first = by_term[np.cumsum([0] + [len(group) for group in groups])]
+        return frozen(first, np.int64), frozen(table, np.int64)
 
     def _group_weights(self, group: tuple[int, ...], docs: np.ndarray, tf: np.ndarray) -> np.ndarray:
         p = self.postings
@@ -305,29 +293,32 @@ class Scorer:
         """The compiled top k over ``groups`` (each with its query weight), rarest first."""
         p = self.postings
         rows = sorted(((self.group_bound(group) * boost, group, boost) for group, boost in groups), key=lambda row: -row[0])
-        row_first, pieces, idfs = [0], [], []
+        single = [group for _, group, _ in rows if len(group) == 1]
+        first, table = self._pieces(single)
+        row_first, columns, idfs = [0], [], []
         merged_docs, merged_weights, merged_at = [], [], 0
         for _, group, _ in rows:
             if len(group) == 1:
-                found = p.pieces(group[0])
-                idfs.extend([float(p.idf[group[0]])] * len(found))
+                at = len(columns) - len(merged_docs)  # this row's place among the single-term rows
+                found = table[:, first[at] : first[at + 1]]
+                idfs.extend([float(p.idf[group[0]])] * found.shape[1])
             else:
                 docs, weights = self.group_postings(group)
-                found = [(MERGED, merged_at, merged_at + len(docs), 0)]
+                found = np.array([[MERGED], [merged_at], [merged_at + len(docs)], [0]], dtype=np.int64)
                 merged_docs.append(docs)
                 merged_weights.append(weights)
                 merged_at += len(docs)
                 idfs.append(0.0)
-            pieces.extend(found)
-            row_first.append(len(pieces))
+            columns.append(found)
+            row_first.append(row_first[-1] + found.shape[1])
         s = self.sources
-        sources = (s.docs, s.tfs, s.weights, s.norm, s.delta_docs, s.delta_weights,
-                   frozen(np.concatenate(merged_docs) if merged_docs else [], np.int32),
-                   frozen(np.concatenate(merged_weights) if merged_weights else [], np.float32))
+        sources = s.arrays(frozen(np.concatenate(merged_docs), np.int32), frozen(np.concatenate(merged_weights), np.float32)) \
+            if merged_docs else s.arrays()
+        pieces = np.concatenate(columns, axis=1)
         acc, seen = self._scratch()
         return top_k(
             k, frozen(row_first, np.int64), frozen([row[2] for row in rows], np.float64),
-            frozen([row[0] for row in rows], np.float64), frozen(np.array(pieces, dtype=np.int64).reshape(-1, 4).T, np.int64),
+            frozen([row[0] for row in rows], np.float64), frozen(pieces, np.int64),
             frozen(idfs, np.float64), sources, len(s.norm) > 0, p.params.k1, self._live,
             _NO_DAYS if allowed is None else allowed.days, 0 if allowed is None else allowed.low,
             0 if allowed is None else allowed.high, self.prune, acc, seen,
@@ -335,19 +326,3 @@ class Scorer:
 
 
 _NO_DAYS = frozen([], np.int32)
-
-
-def _find(row: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each of ``docs`` stands in the sorted ``row`` (a valid index even where it is absent, for
-    a non-empty row) and whether it is there."""
-    if not len(row):
-        return np.zeros(len(docs), dtype=np.int64), np.zeros(len(docs), dtype=bool)
-    at = row.searchsorted(docs)
-    np.minimum(at, len(row) - 1, out=at)
-    return at, row[at] == docs
-
-
-def _distinct(docs: np.ndarray) -> np.ndarray:
-    """The sorted distinct values of ``docs`` (by sorting: np.unique's hashing is far slower here)."""
-    docs = np.sort(docs)
-    return docs[np.concatenate(([True], docs[1:] != docs[:-1]))]

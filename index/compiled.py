@@ -17,12 +17,13 @@ _LOWERED = 1 - 1e-9  # thresholds are lowered a hair so that float rounding neve
 
 @njit(cache=True, nogil=True)
 def _piece(sources, source, start, end, computed):
-    """A piece's passage numbers (before its shift), stored weights and term frequencies, and
-    whether its weights are to be computed from those (the main segment's, when a delta is open)."""
+    """A piece's passage numbers (before its shift), stored weights and term frequencies (none for a
+    merged list), and whether its weights are to be computed from those (the main segment's, when a
+    delta is open)."""
     if source == MAIN:
         return sources[0][start:end], sources[2][start:end], sources[1][start:end], computed
     if source == DELTA:
-        return sources[4][start:end], sources[5][start:end], sources[1][:0], False
+        return sources[4][start:end], sources[5][start:end], sources[8][start:end], False
     return sources[6][start:end], sources[7][start:end], sources[1][:0], False
 
 
@@ -123,8 +124,8 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
           acc, seen):
     """The ``k`` best passages and their scores, best first. Row ``r`` is the columns
     ``row_first[r]:row_first[r + 1]`` of ``pieces`` (source, start, end, shift); ``sources`` holds
-    the main segment's docs, tfs, weights and length norms, the delta's docs and weights, and the
-    merged lists' docs and weights. ``row_bound`` is at least the most each row adds to a passage
+    the main segment's docs, tfs, weights and length norms, the delta's docs and weights, the
+    merged lists' docs and weights, and the delta's tfs. ``row_bound`` is at least the most each row adds to a passage
     (boost included). ``live`` (empty: all) and ``low <= days < high`` (``days`` empty: any day) say
     which passages may be ranked. ``acc`` and ``seen`` are zeroed scratch, one slot per passage, and
     are left zeroed."""
@@ -213,3 +214,70 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
     found, scores = found[order], scores[order]
     order = np.argsort(-scores, kind="mergesort")[:k]
     return found[order], scores[order]
+
+
+@njit(cache=True, nogil=True)
+def _merged(docs_a, tfs_a, docs_b, tfs_b):
+    """Two ascending lists of passages with term frequencies as one, a passage in both once, with
+    its frequencies added."""
+    docs = np.empty(len(docs_a) + len(docs_b), dtype=np.int32)
+    tfs = np.empty(len(docs_a) + len(docs_b))
+    i = j = n = 0
+    while i < len(docs_a) and j < len(docs_b):
+        if docs_a[i] < docs_b[j]:
+            docs[n], tfs[n] = docs_a[i], tfs_a[i]
+            i += 1
+        elif docs_b[j] < docs_a[i]:
+            docs[n], tfs[n] = docs_b[j], tfs_b[j]
+            j += 1
+        else:
+            docs[n], tfs[n] = docs_a[i], tfs_a[i] + tfs_b[j]
+            i += 1
+            j += 1
+        n += 1
+    for rest_docs, rest_tfs, at in ((docs_a, tfs_a, i), (docs_b, tfs_b, j)):
+        for r in range(at, len(rest_docs)):
+            docs[n], tfs[n] = rest_docs[r], rest_tfs[r]
+            n += 1
+    return docs[:n], tfs[:n]
+
+
+@njit(cache=True, nogil=True)
+def group_tfs(pieces, sources):
+    """The passages any of ``pieces`` holds (ascending, as int32) and their term frequencies added up:
+    a synonym group counted as one term. The lists are merged two at a time, as merge sort does, so
+    the work is the postings times the log of the number of lists."""
+    docs_of, tfs_of = [], []
+    for p in range(pieces.shape[1]):
+        docs, _, tfs, _ = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], False)
+        docs_of.append((docs + pieces[3, p]).astype(np.int32))
+        tfs_of.append(tfs.astype(np.float64))
+    if not docs_of:
+        return np.empty(0, dtype=np.int32), np.empty(0)
+    while len(docs_of) > 1:
+        pairs_docs, pairs_tfs = [], []
+        for i in range(0, len(docs_of) - 1, 2):
+            docs, tfs = _merged(docs_of[i], tfs_of[i], docs_of[i + 1], tfs_of[i + 1])
+            pairs_docs.append(docs)
+            pairs_tfs.append(tfs)
+        if len(docs_of) % 2:
+            pairs_docs.append(docs_of[-1])
+            pairs_tfs.append(tfs_of[-1])
+        docs_of, tfs_of = pairs_docs, pairs_tfs
+    return docs_of[0], tfs_of[0]
+
+
+@njit(cache=True, nogil=True)
+def term_frequencies(term_first, pieces, sources, docs):
+    """How often each term occurs in each of ``docs`` (terms by rows, 0 where absent), found by
+    binary search; term ``t`` is the columns ``term_first[t]:term_first[t + 1]`` of ``pieces``."""
+    n_terms = len(term_first) - 1
+    found = np.zeros((n_terms, len(docs)), dtype=np.uint16)
+    for t in range(n_terms):
+        for p in range(term_first[t], term_first[t + 1]):
+            listed, _, tfs, _ = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], False)
+            for j in range(len(docs)):
+                at = _find(listed, docs[j] - pieces[3, p])
+                if at >= 0:
+                    found[t, j] = tfs[at]
+    return found

@@ -4,7 +4,7 @@ A query reaches the kernel as rows (its term groups, rarest first) cut into piec
 slice of one source's postings, shifted to overall passage numbers. Source 0 is the main segment
 (stored weights, or weights computed from its term frequencies with the live corpus's statistics
 when a delta is open), source 1 a delta's postings, source 2 the synonym groups merged for this
-query. Rows are read term at a time into a dense accumulator until the rows left could not lift
+query (merged by the kernel too: their members' term frequencies added up). Rows are read term at a time into a dense accumulator until the rows left could not lift
 a passage nobody has seen into the top k (MaxScore's rule, with the k-th best score so far as the
 threshold); the rows after that only add to the passages still in the running. The result is
 exactly the top k of exhaustive scoring: ties go to the lower passage number.
@@ -37,6 +37,16 @@ def top_k(*args: object) -> tuple[np.ndarray, np.ndarray]:
     return _compiled().top_k(*args)
 
 
+def group_tfs(*args: object) -> tuple[np.ndarray, np.ndarray]:
+    """A synonym group's passages and summed term frequencies: see :func:`index.compiled.group_tfs`."""
+    return _compiled().group_tfs(*args)
+
+
+def term_frequencies(*args: object) -> np.ndarray:
+    """Terms' frequencies in some passages: see :func:`index.compiled.term_frequencies`."""
+    return _compiled().term_frequencies(*args)
+
+
 def frozen(array: np.ndarray, dtype: type) -> np.ndarray:
     """A read-only, C-contiguous view of ``array`` as ``dtype`` (copied only when it is not one already)."""
     view = np.ascontiguousarray(array, dtype=dtype).view()
@@ -45,11 +55,14 @@ def frozen(array: np.ndarray, dtype: type) -> np.ndarray:
 
 
 def warm() -> None:
-    """Compile the kernel now (or load it from the cache) by ranking a two-passage toy index."""
+    """Compile the kernel now (or load it from the cache) by using it on a two-passage toy index."""
     i32, f32, f64 = np.int32, np.float32, np.float64
     none_i32, none_f32 = frozen([], i32), frozen([], f32)
     sources = (frozen([0, 1], i32), frozen([1, 1], np.uint16), frozen([0.5, 0.4], f32), frozen([], f64),
-               none_i32, none_f32, none_i32, none_f32)
-    top_k(1, frozen([0, 1], np.int64), frozen([1.0], f64), frozen([1.0], f64), frozen([[MAIN], [0], [2], [0]], np.int64),
+               none_i32, none_f32, none_i32, none_f32, frozen([], np.uint16))
+    pieces = frozen([[MAIN], [0], [2], [0]], np.int64)
+    group_tfs(pieces, sources)
+    term_frequencies(frozen([0, 1], np.int64), pieces, sources, frozen([1], np.int64))
+    top_k(1, frozen([0, 1], np.int64), frozen([1.0], f64), frozen([1.0], f64), pieces,
           frozen([1.0], f64), sources, False, 1.5, frozen([], np.bool_), none_i32, 0, 0, True, np.zeros(2),
           np.zeros(2, dtype=np.uint8))

@@ -12,7 +12,7 @@ import numpy as np
 
 from index.analysis import Analyzer, has_cjk
 from index.answerability import KIND_CONFIDENCE, UNLIKELY_KINDS, Evidence, question_kind, shipped_model
-from index.bm25 import DayRange, Scorer, WeightedTerms, contains
+from index.bm25 import DayRange, Scorer, WeightedTerms
 from index.metadata import UNDATED, day_number
 from index.query import Concept, Query, QueryBuilder, QueryOptions
 from index.segments import open_parts
@@ -286,8 +286,9 @@ class OpenIndex:
 
     def _presence(self, query: Query, docs: np.ndarray) -> dict[int, np.ndarray]:
         """For each term of the query, which of ``docs`` contain it."""
-        terms = {t for group in query.scoring.groups for t in group}
-        return {t: contains(self.postings, t, docs) for t in terms}
+        terms = sorted({t for group in query.scoring.groups for t in group})
+        found = self.scorer.term_frequencies(terms, docs) > 0
+        return dict(zip(terms, found))
 
     def _in_own_text(self, present: dict[int, np.ndarray], texts: _Texts) -> dict[int, np.ndarray]:
         """``present`` as weights: 1 where the passage's own text holds the term, ``context_match``

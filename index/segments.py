@@ -67,62 +67,37 @@ class SegmentedPostings:
         np.maximum.at(bounds, delta_terms, self.delta.max_weights.astype(np.float64))
         return bounds * _BOUND_SLACK
 
-    def _local(self, term: int) -> int:
-        return int(self._in_delta[term])
-
-    def docs_of(self, term: int) -> np.ndarray:
-        parts = []
-        if term < len(self.base.idf):
-            parts.append(self.base.docs_of(term))
-        if (local := self._local(term)) >= 0:
-            parts.append(self.delta.docs_of(local) + np.int32(self.first_delta))
-        return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
-
-    def tfs_of(self, term: int) -> np.ndarray:
-        parts = []
-        if term < len(self.base.idf):
-            parts.append(self.base.tfs_of(term))
-        if (local := self._local(term)) >= 0:
-            parts.append(self.delta.tfs_of(local))
-        return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty(0, dtype=np.uint16)
-
-    def tfs_at(self, term: int, docs: np.ndarray) -> np.ndarray:
-        """The term's frequency in each of ``docs``, found in each segment's own list (no list is joined)."""
-        in_delta = docs >= self.first_delta
-        if not in_delta.any():
-            return self.base.tfs_at(term, docs) if term < len(self.base.idf) else np.zeros(len(docs), dtype=np.uint16)
-        tfs = np.zeros(len(docs), dtype=np.uint16)
-        if term < len(self.base.idf):
-            tfs[~in_delta] = self.base.tfs_at(term, docs[~in_delta])
-        if (local := self._local(term)) >= 0:
-            tfs[in_delta] = self.delta.tfs_at(local, docs[in_delta] - self.first_delta)
-        return tfs
-
-    def weights_at(self, term: int, docs: np.ndarray) -> np.ndarray:
-        """The term's weight in each of ``docs`` with the statistics of both segments."""
-        tfs = self.tfs_at(term, docs).astype(np.float64)
-        return (self.idf[term] * (tfs * (self.params.k1 + 1) / (tfs + self._norm[docs]))).astype(np.float32)
-
-    def pieces(self, term: int) -> list[tuple[int, int, int, int]]:
-        """The base's list (its weights computed again by the kernel) and the delta's."""
-        found = []
-        if term < len(self.base.idf):
-            found.append((MAIN, int(self.base.offsets[term]), int(self.base.offsets[term + 1]), 0))
-        if (local := self._local(term)) >= 0:
-            found.append((DELTA, int(self.delta.offsets[local]), int(self.delta.offsets[local + 1]), self.first_delta))
-        return found
+    def pieces(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each term's list in the base (its weights computed again by the kernel), then in the delta."""
+        terms = np.asarray(terms, dtype=np.int64)
+        in_base = terms < len(self.base.idf)
+        local = self._in_delta[terms]
+        in_delta = local >= 0
+        first = np.concatenate(([0], np.cumsum(in_base.astype(np.int64) + in_delta)))
+        table = np.zeros((4, first[-1]), dtype=np.int64)
+        at, listed = first[:-1][in_base], terms[in_base]
+        table[0, at], table[1, at], table[2, at] = MAIN, self.base.offsets[listed], self.base.offsets[listed + 1]
+        at, listed = first[:-1][in_delta] + in_base[in_delta], local[in_delta]
+        table[0, at], table[1, at], table[2, at] = DELTA, self.delta.offsets[listed], self.delta.offsets[listed + 1]
+        table[3, at] = self.first_delta
+        return first, table
 
     def kernel_sources(self) -> KernelSources:
         return KernelSources(self.base.docs, self.base.tfs, self.base.weights, norm=self._norm,
-                             delta_docs=self.delta.docs, delta_weights=self.delta.weights)
+                             delta_docs=self.delta.docs, delta_weights=self.delta.weights, delta_tfs=self.delta.tfs)
 
     def dfs(self, terms: np.ndarray) -> np.ndarray:
         return self.df[terms]
 
-    def list_length(self, term: int) -> int:
-        base = self.base.list_length(term) if term < len(self.base.idf) else 0
-        local = self._local(term)
-        return base + (self.delta.list_length(local) if local >= 0 else 0)
+    def list_lengths(self, terms: np.ndarray) -> np.ndarray:
+        terms = np.asarray(terms, dtype=np.int64)
+        lengths = np.zeros(len(terms), dtype=np.int64)
+        in_base = terms < len(self.base.idf)
+        lengths[in_base] = self.base.list_lengths(terms[in_base])
+        local = self._in_delta[terms]
+        in_delta = local >= 0
+        lengths[in_delta] += self.delta.list_lengths(local[in_delta])
+        return lengths
 
     def max_weight(self, term: int) -> float:
         return float(self._bounds[term])

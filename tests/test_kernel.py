@@ -1,5 +1,6 @@
 """The compiled ranking loop against scoring every passage in numpy: same top k, same scores, same
-tie order, with pruning on or off, filters, a delta's pieces and weights computed from tfs."""
+tie order, with pruning on or off, filters, a delta's pieces and weights computed from tfs. The
+kernel's merging of synonym groups and its look-ups against plain Python too."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.kernel import DELTA, MAIN, MERGED, frozen, top_k
+from index.kernel import DELTA, MAIN, MERGED, frozen, group_tfs, term_frequencies, top_k
 
 K1 = 1.5
 
@@ -49,7 +50,35 @@ def random_case(seed: int):
         rows.append(row)
         idfs.append(float(rng.uniform(0.1, 4.0)))
     boosts = rng.choice([0.5, 1.0, 1.0, 2.0], len(rows))
-    return rng, slots, norm, arrays, rows, idfs, boosts
+    return rng, slots, norm, arrays, rows, idfs, boosts, n_main
+
+
+def kernel_arrays(arrays, norm) -> tuple[np.ndarray, ...]:
+    """The case's lists as the kernel takes them."""
+    (_, m_docs, m_weights, m_tfs), (_, d_docs, d_weights, d_tfs), (_, x_docs, x_weights, _) = (
+        arrays[MAIN], arrays[DELTA], arrays[MERGED])
+    return (frozen(m_docs, np.int32), frozen(m_tfs, np.uint16), frozen(m_weights, np.float32), frozen(norm, np.float64),
+            frozen(d_docs, np.int32), frozen(d_weights, np.float32), frozen(x_docs, np.int32),
+            frozen(x_weights, np.float32), frozen(d_tfs, np.uint16))
+
+
+def term_pieces(rng, arrays, n_main: int) -> list[tuple[int, int, int, int]]:
+    """A term's pieces: a random list of the main segment, and maybe one of the delta."""
+    offsets = arrays[MAIN][0]
+    t = int(rng.integers(0, len(offsets) - 1))
+    pieces = [(MAIN, int(offsets[t]), int(offsets[t + 1]), 0)]
+    offsets = arrays[DELTA][0]
+    if offsets[-1] and rng.random() < 0.5:
+        u = int(rng.integers(0, len(offsets) - 1))
+        pieces.append((DELTA, int(offsets[u]), int(offsets[u + 1]), n_main))
+    return pieces
+
+
+def plain_tfs(arrays, piece) -> dict[int, int]:
+    """A piece's passages (shifted) and term frequencies, read in Python."""
+    source, start, end, shift = piece
+    _, docs, _, tfs = arrays[source]
+    return {int(docs[i]) + shift: int(tfs[i]) for i in range(start, end)}
 
 
 def weights_of(source, arrays, norm, idf, computed, at, doc):
@@ -81,7 +110,7 @@ def expected_top(k, slots, norm, arrays, rows, idfs, boosts, computed, allowed):
 @given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 12), prune=st.booleans(), computed=st.booleans(),
        filtered=st.booleans())
 def test_the_kernel_ranks_as_scoring_every_passage(seed, k, prune, computed, filtered):
-    rng, slots, norm, arrays, rows, idfs, boosts = random_case(seed)
+    rng, slots, norm, arrays, rows, idfs, boosts, _ = random_case(seed)
     live = rng.random(slots) < 0.9 if filtered else np.empty(0, dtype=bool)
     days = rng.integers(0, 10, slots).astype(np.int32) if filtered else np.empty(0, dtype=np.int32)
     low, high = (2, 8) if filtered else (0, 0)
@@ -101,10 +130,7 @@ def test_the_kernel_ranks_as_scoring_every_passage(seed, k, prune, computed, fil
     table = np.array(pieces, dtype=np.int64).reshape(-1, 4).T
     piece_idf = [idf for row, idf in zip(rows, idfs) for _ in row]
     acc, seen = np.zeros(slots), np.zeros(slots, dtype=np.uint8)
-    (_, m_docs, m_weights, m_tfs), (_, d_docs, d_weights, _), (_, x_docs, x_weights, _) = (
-        arrays[MAIN], arrays[DELTA], arrays[MERGED])
-    sources = (frozen(m_docs, np.int32), frozen(m_tfs, np.uint16), frozen(m_weights, np.float32), frozen(norm, np.float64),
-               frozen(d_docs, np.int32), frozen(d_weights, np.float32), frozen(x_docs, np.int32), frozen(x_weights, np.float32))
+    sources = kernel_arrays(arrays, norm)
     docs, scores = top_k(
         k, frozen(row_first, np.int64), frozen(boosts, np.float64), frozen(bounds, np.float64), frozen(table, np.int64),
         frozen(piece_idf, np.float64), sources, computed, K1, frozen(live, np.bool_), frozen(days, np.int32),
@@ -113,3 +139,33 @@ def test_the_kernel_ranks_as_scoring_every_passage(seed, k, prune, computed, fil
     assert docs.tolist() == want_docs.tolist()
     np.testing.assert_allclose(scores, want_scores, rtol=1e-12)
     assert not acc.any() and not seen.any()  # the scratch is left zeroed
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), members=st.integers(0, 12))
+def test_a_synonym_group_is_merged_as_its_members_added_up(seed, members):
+    rng, slots, norm, arrays, _, _, _, n_main = random_case(seed)
+    pieces = [piece for _ in range(members) for piece in term_pieces(rng, arrays, n_main)]
+    expected: dict[int, int] = {}
+    for piece in pieces:
+        for doc, tf in plain_tfs(arrays, piece).items():
+            expected[doc] = expected.get(doc, 0) + tf
+    docs, tf = group_tfs(frozen(np.array(pieces, dtype=np.int64).reshape(-1, 4).T, np.int64), kernel_arrays(arrays, norm))
+    assert docs.dtype == np.int32 and docs.tolist() == sorted(expected)  # ascending, each passage once
+    assert tf.tolist() == [expected[d] for d in sorted(expected)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_terms=st.integers(0, 8), n_docs=st.integers(0, 40))
+def test_term_frequencies_are_looked_up_in_every_piece(seed, n_terms, n_docs):
+    rng, slots, norm, arrays, _, _, _, n_main = random_case(seed)
+    terms = [term_pieces(rng, arrays, n_main) for _ in range(n_terms)]
+    docs = np.sort(rng.integers(0, slots, n_docs))
+    first = np.cumsum([0] + [len(pieces) for pieces in terms])
+    table = np.array([p for pieces in terms for p in pieces], dtype=np.int64).reshape(-1, 4).T
+    found = term_frequencies(frozen(first, np.int64), frozen(table, np.int64), kernel_arrays(arrays, norm), frozen(docs, np.int64))
+    for t, pieces in enumerate(terms):
+        listed: dict[int, int] = {}
+        for piece in pieces:
+            listed.update(plain_tfs(arrays, piece))
+        assert found[t].tolist() == [listed.get(int(d), 0) for d in docs]
