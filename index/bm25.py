@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index.kernel import MAIN, MERGED, frozen, group_tfs, term_frequencies, top_k
+from index.kernel import MAIN, MERGED, frozen, merged_group, term_frequencies, top_k
 from index.store import plain_ints
 
 
@@ -207,6 +207,7 @@ class Scorer:
         self.postings = postings
         self.prune = prune and (not len(postings.idf) or float(postings.idf.min()) >= 0)  # scores only grow
         self.sources = postings.kernel_sources()
+        self._doc_len = frozen(postings.doc_len, np.int32)
         deleted = postings.deleted
         self._live = frozen(np.empty(0) if deleted is None else ~deleted, np.bool_)
         self._local = threading.local()
@@ -232,8 +233,9 @@ class Scorer:
         tfs add up, and the group's idf is :meth:`group_idf`. Merged by the kernel: a group that only rescores (``WeightedTerms.scores_only``) is looked up
         instead."""
         _, pieces = self._pieces([group])
-        docs, tf = group_tfs(pieces, self.sources.arrays())
-        return docs, self._group_weights(group, docs, tf)
+        p = self.postings
+        return merged_group(pieces, self.sources.arrays(), self._doc_len, float(p.avgdl), self.group_idf(group),
+                            float(p.params.k1), float(p.params.b))
 
     def term_frequencies(self, terms: Sequence[int], docs: np.ndarray) -> np.ndarray:
         """How often each of ``terms`` occurs in each of ``docs`` (a row per term; 0: absent), found by

@@ -243,10 +243,22 @@ def _merged(docs_a, tfs_a, docs_b, tfs_b):
 
 
 @njit(cache=True, nogil=True)
-def group_tfs(pieces, sources):
-    """The passages any of ``pieces`` holds (ascending, as int32) and their term frequencies added up:
-    a synonym group counted as one term. The lists are merged two at a time, as merge sort does, so
-    the work is the postings times the log of the number of lists."""
+def merged_group(pieces, sources, doc_len, avgdl, idf, k1, b):
+    """The passages any of ``pieces`` holds (ascending, as int32) and their BM25 weights (float32) as
+    one term (a synonym group): the members' term frequencies added up, with idf ``idf``. The lists
+    are merged two at a time, as merge sort does: the work is the postings times the log of the
+    number of lists."""
+    docs, tfs = _merged_lists(pieces, sources)
+    weights = np.empty(len(docs), dtype=np.float32)
+    for i in range(len(docs)):
+        norm = k1 * (1 - b + b * doc_len[docs[i]] / avgdl)  # in term_frequency_part's order, for the same floats
+        weights[i] = idf * (tfs[i] * (k1 + 1) / (tfs[i] + norm))
+    return docs, weights
+
+
+@njit(cache=True, nogil=True)
+def _merged_lists(pieces, sources):
+    """The passages any of ``pieces`` holds, ascending, and their term frequencies added up."""
     docs_of, tfs_of = [], []
     for p in range(pieces.shape[1]):
         docs, _, tfs, _ = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], False)

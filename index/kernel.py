@@ -37,9 +37,9 @@ def top_k(*args: object) -> tuple[np.ndarray, np.ndarray]:
     return _compiled().top_k(*args)
 
 
-def group_tfs(*args: object) -> tuple[np.ndarray, np.ndarray]:
-    """A synonym group's passages and summed term frequencies: see :func:`index.compiled.group_tfs`."""
-    return _compiled().group_tfs(*args)
+def merged_group(*args: object) -> tuple[np.ndarray, np.ndarray]:
+    """A synonym group's passages and weights as one term: see :func:`index.compiled.merged_group`."""
+    return _compiled().merged_group(*args)
 
 
 def term_frequencies(*args: object) -> np.ndarray:
@@ -61,7 +61,7 @@ def warm() -> None:
     sources = (frozen([0, 1], i32), frozen([1, 1], np.uint16), frozen([0.5, 0.4], f32), frozen([], f64),
                none_i32, none_f32, none_i32, none_f32, frozen([], np.uint16))
     pieces = frozen([[MAIN], [0], [2], [0]], np.int64)
-    group_tfs(pieces, sources)
+    merged_group(pieces, sources, frozen([1, 1], i32), 1.0, 0.5, 1.5, 0.75)
     term_frequencies(frozen([0, 1], np.int64), pieces, sources, frozen([1], np.int64))
     top_k(1, frozen([0, 1], np.int64), frozen([1.0], f64), frozen([1.0], f64), pieces,
           frozen([1.0], f64), sources, False, 1.5, frozen([], np.bool_), none_i32, 0, 0, True, np.zeros(2),

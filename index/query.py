@@ -181,10 +181,12 @@ class QueryBuilder:
         covered: set[int] = set()
         found = []
         keys = [english_key(w) for w in words]
+        starts = [self.lexicon.starts_phrases(key) or self.names.starts_phrases(name_key([word]))
+                  for word, key in zip(words, keys)]  # one look-up rules out every phrase a word cannot start
         for size in range(MAX_PHRASE_WORDS, 1, -1):
             for start in range(len(words) - size + 1):
                 span = range(start, start + size)
-                if covered.intersection(span) or {words[start].lower(), words[start + size - 1].lower()} & stop_words():
+                if not starts[start] or covered.intersection(span) or {words[start].lower(), words[start + size - 1].lower()} & stop_words():
                     continue
                 as_word = self.lexicon.get(" ".join(keys[start : start + size]))
                 as_name = self.names.get(name_key(words[start : start + size]))

@@ -134,6 +134,9 @@ class LayeredTermMap:
             return old
         return tuple(sorted({*(old or ()), *new}))
 
+    def starts_phrases(self, word: str) -> bool:
+        return self.base.starts_phrases(word) or self.added.starts_phrases(word)
+
 
 class LayeredPassages:
     """The base's passage records, then the delta's; where a passage was repeated comes from both."""

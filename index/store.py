@@ -297,6 +297,12 @@ class StringTable(Sequence[str]):
         at = bisect.bisect_left(range(len(self)), key, key=self._bytes)
         return at if at < len(self) and self._bytes(at) == key else None
 
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether any string starts with ``prefix``."""
+        key = prefix.encode("utf-8", "surrogatepass")
+        at = bisect.bisect_left(range(len(self)), key, key=self._bytes)
+        return at < len(self) and self._bytes(at).startswith(key)
+
 
 def write_string_table(writer: GenerationWriter, sorted_strings: list[str], name: str = "terms") -> None:
     encoded = [string.encode("utf-8") for string in sorted_strings]
@@ -322,10 +328,15 @@ class TermMap:
 
     def __post_init__(self) -> None:
         self._cached = lru_cache(maxsize=1 << 16)(self._lookup)  # questions ask for the same few thousand words
+        self._starts = lru_cache(maxsize=1 << 14)(lambda word: self.keys.has_prefix(word + " "))
 
     def get(self, key: str) -> tuple[int, ...] | None:
         """The term ids stored for ``key`` (possibly none), or None when the key is unknown."""
         return self._cached(key)
+
+    def starts_phrases(self, word: str) -> bool:
+        """Whether any key is a phrase whose first word is ``word``."""
+        return self._starts(word)
 
     def _lookup(self, key: str) -> tuple[int, ...] | None:
         at = self.keys.id(key)

@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.kernel import DELTA, MAIN, MERGED, frozen, group_tfs, term_frequencies, top_k
+from index.bm25 import BM25Params, term_frequency_part
+from index.kernel import DELTA, MAIN, MERGED, frozen, merged_group, term_frequencies, top_k
 
 K1 = 1.5
 
@@ -143,16 +144,20 @@ def test_the_kernel_ranks_as_scoring_every_passage(seed, k, prune, computed, fil
 
 @settings(max_examples=200, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), members=st.integers(0, 12))
-def test_a_synonym_group_is_merged_as_its_members_added_up(seed, members):
+def test_a_synonym_group_is_weighed_as_its_members_added_up(seed, members):
     rng, slots, norm, arrays, _, _, _, n_main = random_case(seed)
     pieces = [piece for _ in range(members) for piece in term_pieces(rng, arrays, n_main)]
     expected: dict[int, int] = {}
     for piece in pieces:
         for doc, tf in plain_tfs(arrays, piece).items():
             expected[doc] = expected.get(doc, 0) + tf
-    docs, tf = group_tfs(frozen(np.array(pieces, dtype=np.int64).reshape(-1, 4).T, np.int64), kernel_arrays(arrays, norm))
+    doc_len, avgdl, idf, params = rng.integers(1, 60, slots).astype(np.int32), float(rng.uniform(5, 30)), 1.7, BM25Params()
+    docs, weights = merged_group(frozen(np.array(pieces, dtype=np.int64).reshape(-1, 4).T, np.int64), kernel_arrays(arrays, norm),
+                                 frozen(doc_len, np.int32), avgdl, idf, params.k1, params.b)
     assert docs.dtype == np.int32 and docs.tolist() == sorted(expected)  # ascending, each passage once
-    assert tf.tolist() == [expected[d] for d in sorted(expected)]
+    tf = np.array([expected[d] for d in sorted(expected)], dtype=np.float64)
+    want = (idf * term_frequency_part(tf, doc_len[docs], avgdl, params)).astype(np.float32)
+    assert weights.dtype == np.float32 and weights.tolist() == want.tolist()  # the very floats numpy computes
 
 
 @settings(max_examples=200, deadline=None)
