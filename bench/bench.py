@@ -467,7 +467,7 @@ def main() -> None:
     write_markdown(results, Path(args.plot).with_suffix(".md"))
     if args.readme:
         write_readme(results, Path(args.readme))
-    print(f"wrote {args.json_path}, {args.plot}, {Path(args.plot).with_suffix('.md')} and the README's table")
+    print(f"wrote {args.json_path}, {args.plot}, {Path(args.plot).with_suffix('.md')}" + (f" and {args.readme}'s table" if args.readme else ""))
 
 
 if __name__ == "__main__":

@@ -281,15 +281,26 @@ def _merged_lists(pieces, sources):
 
 @njit(cache=True, nogil=True)
 def term_frequencies(term_first, pieces, sources, docs):
-    """How often each term occurs in each of ``docs`` (terms by rows, 0 where absent), found by
-    binary search; term ``t`` is the columns ``term_first[t]:term_first[t + 1]`` of ``pieces``."""
+    """How often each term occurs in each of ``docs`` (terms by rows, 0 where absent); term ``t`` is
+    the columns ``term_first[t]:term_first[t + 1]`` of ``pieces``. The passages are looked for in
+    ascending order, each search galloping on from where the last one ended, so near passages cost
+    a few steps and the list is read forwards."""
     n_terms = len(term_first) - 1
     found = np.zeros((n_terms, len(docs)), dtype=np.uint16)
+    order = np.argsort(docs)
     for t in range(n_terms):
         for p in range(term_first[t], term_first[t + 1]):
             listed, _, tfs, _ = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], False)
-            for j in range(len(docs)):
-                at = _find(listed, docs[j] - pieces[3, p])
-                if at >= 0:
+            shift, n, low = pieces[3, p], len(listed), 0
+            for j in order:
+                doc = docs[j] - shift
+                high, step = low, 1  # gallop: strides doubling until one ends at or past doc
+                while high < n and listed[high] < doc:
+                    low = high + 1
+                    high = low + step
+                    step *= 2
+                at = low + np.searchsorted(listed[low : min(high, n)], doc)
+                low = at  # everything before it is under this passage, so under the next too
+                if at < n and listed[at] == doc:
                     found[t, j] = tfs[at]
     return found
