@@ -294,7 +294,8 @@ class Scorer:
     def _rank(self, groups: list[tuple[tuple[int, ...], float]], k: int, allowed: DayRange | None) -> tuple[np.ndarray, np.ndarray]:
         """The compiled top k over ``groups`` (each with its query weight), rarest first."""
         p = self.postings
-        rows = sorted(((self.group_bound(group) * boost, group, boost) for group, boost in groups), key=lambda row: -row[0])
+        rows = sorted(((self.group_bound(group) * boost, group, boost) for group, boost in groups),
+                      key=lambda row: group_df(p, row[1]))  # rarest first: short lists find the threshold cheaply
         single = [group for _, group, _ in rows if len(group) == 1]
         first, table = self._pieces(single)
         row_first, columns, idfs = [0], [], []
