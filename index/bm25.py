@@ -91,7 +91,7 @@ class PostingLists(Protocol):
 
     def dfs(self, terms: np.ndarray) -> np.ndarray: ...  # how many passages hold each term
 
-    def list_lengths(self, terms: np.ndarray) -> np.ndarray: ...  # how many postings each term's list holds
+    def list_length(self, term: int) -> int: ...  # how many postings the term's list holds
 
     def max_weight(self, term: int) -> float: ...  # at least the term's highest weight
 
@@ -146,8 +146,8 @@ class Postings:
     def dfs(self, terms: np.ndarray) -> np.ndarray:
         return self.offsets[terms + 1] - self.offsets[terms]
 
-    def list_lengths(self, terms: np.ndarray) -> np.ndarray:
-        return self.dfs(terms)
+    def list_length(self, term: int) -> int:
+        return self._bounds[term + 1] - self._bounds[term]
 
     def max_weight(self, term: int) -> float:
         return float(self.max_weights[term])
@@ -160,7 +160,7 @@ class Postings:
 def group_df(postings: PostingLists, group: tuple[int, ...]) -> int:
     """The most passages a synonym group can be in: its members' list lengths added up (at most
     every passage)."""
-    return min(postings.n_docs, int(postings.list_lengths(np.asarray(group, dtype=np.int64)).sum()))
+    return min(postings.n_docs, sum(postings.list_length(t) for t in group))
 
 
 RESCORED = 4  # a query's scores-only groups rescore this many times the passages asked for
@@ -273,11 +273,11 @@ class Scorer:
     def top(self, query: WeightedTerms, k: int, allowed: DayRange | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Passage numbers and scores of the ``k`` best passages, best first (ties: lower number first);
         with ``allowed``, only among the passages it holds. Deleted passages are never ranked."""
-        ranked: list[tuple[tuple[int, ...], float]] = []
-        rescoring: list[tuple[tuple[int, ...], float]] = []
+        ranked: list[tuple[tuple[int, ...], float, int]] = []  # (group, boost, how many passages it can be in)
+        rescoring: list[tuple[tuple[int, ...], float, int]] = []
         for i, (group, boost) in enumerate(zip(query.groups, query.boosts)):
-            if boost and group_df(self.postings, group):
-                (rescoring if i in query.scores_only else ranked).append((group, float(boost)))
+            if boost and (df := group_df(self.postings, group)):
+                (rescoring if i in query.scores_only else ranked).append((group, float(boost), df))
         if not ranked:
             ranked, rescoring = rescoring, []
         if not ranked or k <= 0:
@@ -286,46 +286,54 @@ class Scorer:
             docs, scores = self._rank(ranked, k, allowed)
             return docs, scores.astype(np.float32)
         docs, scores = self._rank(ranked, RESCORED * k, allowed)
-        for group, boost in rescoring:
+        for group, boost, _ in rescoring:
             scores = scores + self.group_weights_at(group, docs) * boost
         order = np.lexsort((docs, -scores))[:k]
         return docs[order], scores[order].astype(np.float32)
 
-    def _rank(self, groups: list[tuple[tuple[int, ...], float]], k: int, allowed: DayRange | None) -> tuple[np.ndarray, np.ndarray]:
-        """The compiled top k over ``groups`` (each with its query weight), rarest first."""
+    def _rank(self, groups: list[tuple[tuple[int, ...], float, int]], k: int, allowed: DayRange | None) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled top k over ``groups`` (each with its query weight and :func:`group_df`), rarest
+        first: short lists find the threshold cheaply."""
         p = self.postings
-        rows = sorted(((self.group_bound(group) * boost, group, boost) for group, boost in groups),
-                      key=lambda row: group_df(p, row[1]))  # rarest first: short lists find the threshold cheaply
-        single = [group for _, group, _ in rows if len(group) == 1]
-        first, table = self._pieces(single)
-        row_first, columns, idfs = [0], [], []
-        merged_docs, merged_weights, merged_at = [], [], 0
-        for _, group, _ in rows:
-            if len(group) == 1:
-                at = len(columns) - len(merged_docs)  # this row's place among the single-term rows
-                found = table[:, first[at] : first[at + 1]]
-                idfs.extend([float(p.idf[group[0]])] * found.shape[1])
-            else:
-                docs, weights = self.group_postings(group)
-                found = np.array([[MERGED], [merged_at], [merged_at + len(docs)], [0]], dtype=np.int64)
-                merged_docs.append(docs)
-                merged_weights.append(weights)
-                merged_at += len(docs)
-                idfs.append(0.0)
-            columns.append(found)
-            row_first.append(row_first[-1] + found.shape[1])
-        s = self.sources
-        sources = s.arrays(frozen(np.concatenate(merged_docs), np.int32), frozen(np.concatenate(merged_weights), np.float32)) \
-            if merged_docs else s.arrays()
-        pieces = np.concatenate(columns, axis=1)
+        rows = [(self.group_bound(group) * boost, group, boost) for group, boost, _ in sorted(groups, key=lambda row: row[2])]
+        single = np.array([group[0] for _, group, _ in rows if len(group) == 1], dtype=np.int64)
+        first, pieces = p.pieces(single)
+        idfs = p.idf[single] if pieces.shape[1] == len(single) else np.repeat(p.idf[single], np.diff(first))
+        if len(single) < len(rows):
+            first, pieces, idfs, sources = self._with_merged_groups([group for _, group, _ in rows], first, pieces, idfs)
+        else:
+            sources = self.sources.arrays()
         acc, seen = self._scratch()
         return top_k(
-            k, frozen(row_first, np.int64), frozen([row[2] for row in rows], np.float64),
+            k, frozen(first, np.int64), frozen([row[2] for row in rows], np.float64),
             frozen([row[0] for row in rows], np.float64), frozen(pieces, np.int64),
-            frozen(idfs, np.float64), sources, len(s.norm) > 0, p.params.k1, self._live,
+            frozen(idfs, np.float64), sources, len(self.sources.norm) > 0, p.params.k1, self._live,
             _NO_DAYS if allowed is None else allowed.days, 0 if allowed is None else allowed.low,
             0 if allowed is None else allowed.high, self.prune, acc, seen,
         )
+
+
+    def _with_merged_groups(self, groups: list[tuple[int, ...]], first: np.ndarray, pieces: np.ndarray,
+                            idfs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+        """The rows' pieces with each synonym group of ``groups`` merged into one list of its own;
+        ``first``, ``pieces`` and ``idfs`` are the single-term groups', in order."""
+        row_first, columns, piece_idfs = [0], [], []
+        merged_docs, merged_weights, merged_at = [], [], 0
+        for group in groups:
+            if len(group) == 1:
+                at = len(columns) - len(merged_docs)  # this row's place among the single-term rows
+                columns.append(pieces[:, first[at] : first[at + 1]])
+                piece_idfs.append(idfs[first[at] : first[at + 1]])
+            else:
+                docs, weights = self.group_postings(group)
+                columns.append(np.array([[MERGED], [merged_at], [merged_at + len(docs)], [0]], dtype=np.int64))
+                piece_idfs.append(np.zeros(1))
+                merged_docs.append(docs)
+                merged_weights.append(weights)
+                merged_at += len(docs)
+            row_first.append(row_first[-1] + columns[-1].shape[1])
+        sources = self.sources.arrays(frozen(np.concatenate(merged_docs), np.int32), frozen(np.concatenate(merged_weights), np.float32))
+        return np.array(row_first), np.concatenate(columns, axis=1), np.concatenate(piece_idfs), sources
 
 
 _NO_DAYS = frozen([], np.int32)

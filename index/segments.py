@@ -89,15 +89,10 @@ class SegmentedPostings:
     def dfs(self, terms: np.ndarray) -> np.ndarray:
         return self.df[terms]
 
-    def list_lengths(self, terms: np.ndarray) -> np.ndarray:
-        terms = np.asarray(terms, dtype=np.int64)
-        lengths = np.zeros(len(terms), dtype=np.int64)
-        in_base = terms < len(self.base.idf)
-        lengths[in_base] = self.base.list_lengths(terms[in_base])
-        local = self._in_delta[terms]
-        in_delta = local >= 0
-        lengths[in_delta] += self.delta.list_lengths(local[in_delta])
-        return lengths
+    def list_length(self, term: int) -> int:
+        base = self.base.list_length(term) if term < len(self.base.idf) else 0
+        local = int(self._in_delta[term])
+        return base + (self.delta.list_length(local) if local >= 0 else 0)
 
     def max_weight(self, term: int) -> float:
         return float(self._bounds[term])
