@@ -7,8 +7,8 @@ frequency ``tfs`` and the precomputed BM25 weight ``weights`` of the term in eac
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -230,8 +230,8 @@ class Scorer:
 
     def group_postings(self, group: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Passages and weights of a group of several synonyms, counted as one term (Pirkola): their
-        tfs add up, and the group's idf is :meth:`group_idf`. Merged by the kernel: a group that only rescores (``WeightedTerms.scores_only``) is looked up
-        instead."""
+        tfs add up, and the group's idf is :meth:`group_idf`. Merged by the kernel; a group that only
+        rescores (``WeightedTerms.scores_only``) is looked up instead."""
         _, pieces = self._pieces([group])
         p = self.postings
         return merged_group(pieces, self.sources.arrays(), self._doc_len, float(p.avgdl), self.group_idf(group),
@@ -239,7 +239,7 @@ class Scorer:
 
     def term_frequencies(self, terms: Sequence[int], docs: np.ndarray) -> np.ndarray:
         """How often each of ``terms`` occurs in each of ``docs`` (a row per term; 0: absent), found by
-        binary search in the terms' lists: for a few passages, far cheaper than reading the lists."""
+        searching the terms' lists: for a few passages, far cheaper than reading them."""
         first, pieces = self._pieces([(t,) for t in terms])
         return term_frequencies(first, pieces, self.sources.arrays(), frozen(docs, np.int64))
 
@@ -311,7 +311,6 @@ class Scorer:
             _NO_DAYS if allowed is None else allowed.days, 0 if allowed is None else allowed.low,
             0 if allowed is None else allowed.high, self.prune, acc, seen,
         )
-
 
     def _with_merged_groups(self, groups: list[tuple[int, ...]], first: np.ndarray, pieces: np.ndarray,
                             idfs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:

@@ -1,4 +1,5 @@
-"""The index on disk: no pickle, atomic replacement, rebuilt automatically when missing or stale."""
+"""The index on disk: no pickle, atomic replacement, rebuilt automatically when missing or stale;
+its string tables' look-ups."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import NEWSBOT
 
 import index.build
 from index.engine import Engine
-from index.store import CURRENT, IndexFormatError, current_generation, load_array, read_manifest
+from index.store import CURRENT, IndexFormatError, StringTable, TermMap, current_generation, load_array, read_manifest
 
 ARTICLE = "【新华社】5月1日电 长江大桥今天正式通车,全长一千六百米。2024年5月1日"
 
@@ -115,3 +118,18 @@ def test_parallel_build_writes_exactly_what_a_single_process_writes(tmp_path, mo
         np.testing.assert_array_equal(load_array(built[1], name), load_array(built[2], name), err_msg=name)
     for name in ("terms.bin", "passages.jsonl", "pinyin.bin", "pinyin_terms.npy", "lexicon.bin", "lexicon_terms.npy"):
         assert (built[1] / name).read_bytes() == (built[2] / name).read_bytes(), name
+
+
+@settings(max_examples=200, deadline=None)
+@given(strings=st.lists(st.text(alphabet="ab 通义", min_size=1, max_size=6), max_size=30, unique=True),
+       prefix=st.text(alphabet="ab 通义", max_size=4))
+def test_a_string_table_finds_its_strings_and_their_prefixes(strings, prefix):
+    ordered = sorted(strings, key=lambda s: s.encode("utf-8"))  # UTF-8 order, as the index writes them
+    encoded = [s.encode("utf-8") for s in ordered]
+    table = StringTable(b"".join(encoded), np.cumsum([0] + [len(e) for e in encoded]))
+    assert [table.id(s) for s in ordered] == list(range(len(ordered)))
+    assert table.id(prefix) == (ordered.index(prefix) if prefix in ordered else None)
+    assert table.has_prefix(prefix) == any(s.startswith(prefix) for s in ordered)
+    words = TermMap(table, np.arange(len(ordered) + 1), np.arange(len(ordered), dtype=np.int32))
+    word = prefix.strip() or "a"
+    assert words.starts_phrases(word) == any(s.startswith(word + " ") for s in ordered)
