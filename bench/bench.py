@@ -32,8 +32,8 @@ CCTV = SHARED / "data" / "cctv_xwlb_news" / "articles.jsonl.gz"
 WORK = Path(os.environ.get("NEWSBOT_BENCH_WORK", ROOT / "bench" / "results"))
 RANK_BM25_LIMIT_S = 600
 ENGINES = ("newsbot", "rank_bm25", "bm25s")
-FIGURES = ["build_s", "segment_s", "index_mb", "build_peak_mb", "load_s", "rss_after_load_mb", "rss_after_queries_mb", "p50_ms", "p99_ms",
-           "ask_p50_ms", "ask_p99_ms", "ask_en_p50_ms", "ask_en_p99_ms"]
+FIGURES = ["build_s", "segment_s", "index_mb", "build_peak_mb", "load_s", "rss_after_load_mb", "rss_after_queries_mb",
+           "p50_ms", "p99_ms", "ask_p50_ms", "ask_p99_ms", "ask_en_p50_ms", "ask_en_p99_ms"]
 
 
 def paragraphs(n: int) -> list[str]:
@@ -429,10 +429,12 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--json", dest="json_path", default=str(ROOT / "docs" / "performance.json"), help="the run's figures (docs/performance.md is made from them)")
+    parser.add_argument("--json", dest="json_path", default=str(ROOT / "docs" / "performance.json"),
+                        help="the run's figures (docs/performance.md is made from them)")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--plot", default=str(ROOT / "docs" / "performance.png"))
-    parser.add_argument("--readme", default=str(ROOT / "README.md"), help="the README whose speed table is rewritten ('': none)")
+    parser.add_argument("--readme", default=str(ROOT / "README.md"),
+                        help="the README whose speed table is rewritten ('': none)")
     parser.add_argument("--skip", default="", help="engines to leave out, comma separated")
     parser.add_argument("--report-only", action="store_true", help="redraw the table, plot and docs from --json")
     args = parser.parse_args()
@@ -467,7 +469,8 @@ def main() -> None:
     write_markdown(results, Path(args.plot).with_suffix(".md"))
     if args.readme:
         write_readme(results, Path(args.readme))
-    print(f"wrote {args.json_path}, {args.plot}, {Path(args.plot).with_suffix('.md')}" + (f" and {args.readme}'s table" if args.readme else ""))
+    readme = f" and {args.readme}'s table" if args.readme else ""
+    print(f"wrote {args.json_path}, {args.plot}, {Path(args.plot).with_suffix('.md')}{readme}")
 
 
 if __name__ == "__main__":

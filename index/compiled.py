@@ -28,12 +28,18 @@ def _piece(sources, source, start, end, computed):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _bm25(tf, norm, idf, k1):
+    """BM25's weight for frequency ``tf`` in a passage of length norm ``norm``, in the order of
+    operations :func:`index.bm25.term_frequency_part` uses (so the floats are the same)."""
+    return idf * (tf * (k1 + 1) / (tf + norm))
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _posting_weight(i, doc, weights, tfs, by_tf, norm, idf, k1):
     """Posting ``i``'s weight: stored, or computed from its tf with the live corpus's length norms,
     as a full build computes it."""
     if by_tf:
-        tf = np.float64(tfs[i])
-        return np.float64(np.float32(idf * (tf * (k1 + 1) / (tf + norm[doc]))))
+        return np.float64(np.float32(_bm25(np.float64(tfs[i]), norm[doc], idf, k1)))
     return np.float64(weights[i])
 
 
@@ -125,8 +131,8 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
     """The ``k`` best passages and their scores, best first. Row ``r`` is the columns
     ``row_first[r]:row_first[r + 1]`` of ``pieces`` (source, start, end, shift); ``sources`` holds
     the main segment's docs, tfs, weights and length norms, the delta's docs and weights, the
-    merged lists' docs and weights, and the delta's tfs. ``row_bound`` is at least the most each row adds to a passage
-    (boost included). ``live`` (empty: all) and ``low <= days < high`` (``days`` empty: any day) say
+    merged lists' docs and weights, and the delta's tfs. ``row_bound`` is at least the most each
+    row adds to a passage (boost included). ``live`` (empty: all) and ``low <= days < high`` (``days`` empty: any day) say
     which passages may be ranked. ``acc`` and ``seen`` are zeroed scratch, one slot per passage, and
     are left zeroed."""
     n_rows = len(row_boost)
@@ -251,8 +257,7 @@ def merged_group(pieces, sources, doc_len, avgdl, idf, k1, b):
     docs, tfs = _merged_lists(pieces, sources)
     weights = np.empty(len(docs), dtype=np.float32)
     for i in range(len(docs)):
-        norm = k1 * (1 - b + b * doc_len[docs[i]] / avgdl)  # in term_frequency_part's order, for the same floats
-        weights[i] = idf * (tfs[i] * (k1 + 1) / (tfs[i] + norm))
+        weights[i] = _bm25(tfs[i], k1 * (1 - b + b * doc_len[docs[i]] / avgdl), idf, k1)
     return docs, weights
 
 

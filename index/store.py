@@ -293,15 +293,18 @@ class StringTable(Sequence[str]):
         return self.blob[self._bounds[term_id] : self._bounds[term_id + 1]]
 
     def id(self, term: str) -> int | None:
-        key = term.encode("utf-8", "surrogatepass")
-        at = bisect.bisect_left(range(len(self)), key, key=self._bytes)
+        at, key = self._first_from(term)
         return at if at < len(self) and self._bytes(at) == key else None
 
     def has_prefix(self, prefix: str) -> bool:
         """Whether any string starts with ``prefix``."""
-        key = prefix.encode("utf-8", "surrogatepass")
-        at = bisect.bisect_left(range(len(self)), key, key=self._bytes)
+        at, key = self._first_from(prefix)
         return at < len(self) and self._bytes(at).startswith(key)
+
+    def _first_from(self, text: str) -> tuple[int, bytes]:
+        """The id of the first string not below ``text`` (``len(self)``: none), and ``text`` as bytes."""
+        key = text.encode("utf-8", "surrogatepass")
+        return bisect.bisect_left(range(len(self)), key, key=self._bytes), key
 
 
 def write_string_table(writer: GenerationWriter, sorted_strings: list[str], name: str = "terms") -> None:
