@@ -13,6 +13,8 @@ from numba import njit
 from index.kernel import DELTA, MAIN
 
 _LOWERED = 1 - 1e-9  # thresholds are lowered a hair so that float rounding never prunes a tie
+_LOOKUP_COST = 256  # finding the threshold looks up 2k candidates in each unread piece: worth it only when
+# the unread postings are this many times more (measured over the bench's questions at 10k, 100k and 1M)
 
 
 @njit(cache=True, nogil=True)
@@ -143,6 +145,7 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
         for p in range(row_first[r], row_first[r + 1]):
             capacity += pieces[2, p] - pieces[1, p]
     cand = np.empty(min(capacity, len(acc)), dtype=np.int64)
+    unread = capacity  # postings in the rows not read yet
     n_cand = 0
     added_since = 0  # postings added since the threshold was last found (finding it costs n_cand)
     threshold = -np.inf
@@ -167,7 +170,9 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
                         n_cand += 1
                     acc[doc] += _posting_weight(i, doc, weights, tfs, by_tf, norm, idf, k1) * boost
                 added_since += len(docs)
-            if prune and n_cand >= k and remaining >= threshold and 2 * added_since >= n_cand and r + 1 < n_rows:
+                unread -= len(docs)
+            if (prune and n_cand >= k and remaining >= threshold and 2 * added_since >= n_cand and r + 1 < n_rows
+                    and unread >= n_cand + _LOOKUP_COST * min(2 * k, n_cand) * (row_first[n_rows] - row_first[r + 1])):
                 threshold = max(threshold, _sure_threshold(k, r + 1, acc, cand, n_cand, row_first, row_boost, pieces,
                                                            piece_idf, sources, computed, k1))
                 added_since = 0
