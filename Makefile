@@ -43,7 +43,7 @@ answerability: $(DEV) ## refit the no-answer model on generated questions → in
 	$(BIN)/pip install --quiet $(PIN) -e '.[fit]'
 	$(BIN)/python tools/fit_answerability.py $(ARGS)
 
-bench: $(DEV) ## speed and memory at 10k/100k/1M paragraphs against rank-bm25 and bm25s (ARGS="--sizes 10000 --json out.json")
+bench: $(DEV) ## speed and memory at 10k/100k/1M paragraphs against tantivy, Lucene, bm25s and rank-bm25 (ARGS="--sizes 10000 --json out.json")
 	$(BIN)/python bench/bench.py $(ARGS)
 
 bench-update: $(DEV) ## new news at 1M paragraphs: seconds to searchable, questions during a background merge (ARGS="--size 100000")

@@ -1,12 +1,15 @@
-"""Speed and memory at news-archive scale: newsbot against rank-bm25 and bm25s, on the same tokens.
+"""Speed and memory at news-archive scale: newsbot against tantivy, Lucene, bm25s and rank-bm25, on
+the same tokens.
 
-    python bench/bench.py [--sizes 10000,100000,1000000] [--json FILE] [--queries 300]
+    python bench/bench.py [--sizes 10000,100000,1000000] [--json FILE] [--queries 1000] [--passes 3]
 
-For each size it takes that many paragraphs of the CCTV news corpus (../shared/data; beyond its
-403k paragraphs they are reused under new ids), builds every engine, and measures build time
-(segmentation and indexing apart), index size, peak memory while building, load time and memory
-in a fresh process, and query latency p50/p99 for retrieval alone and (newsbot) a whole ask.
-It prints a table, writes the JSON and draws docs/performance.png. Compare engines within one run.
+For each size it takes that many distinct paragraphs of the CCTV news corpus (../shared/data; see
+:func:`paragraphs` for how sizes beyond its distinct paragraphs are made), builds every engine, and
+measures build time (segmentation and indexing apart), index size and bytes per posting, peak
+memory while building, load time and memory in a fresh process, and query latency p50/p99 for
+retrieval of the top 10 and (newsbot) a whole ask. The query runs are interleaved: each pass runs
+every engine once, in a fresh process, and the percentiles pool the passes. It prints a table,
+writes the JSON and draws docs/performance.png. Compare engines within one run.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import gzip
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import statistics
@@ -27,25 +31,46 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+import anchors  # noqa: E402
+
 SHARED = ROOT.parent / "shared"
 CCTV = SHARED / "data" / "cctv_xwlb_news" / "articles.jsonl.gz"
 WORK = Path(os.environ.get("NEWSBOT_BENCH_WORK", ROOT / "bench" / "results"))
 RANK_BM25_LIMIT_S = 600
-ENGINES = ("newsbot", "rank_bm25", "bm25s")
-FIGURES = ["build_s", "segment_s", "index_mb", "build_peak_mb", "load_s", "rss_after_load_mb", "rss_after_queries_mb",
-           "p50_ms", "p99_ms", "ask_p50_ms", "ask_p99_ms", "ask_en_p50_ms", "ask_en_p99_ms"]
+ENGINES = ("newsbot", "tantivy", "lucene", "bm25s", "rank_bm25")
+FIGURES = ["build_s", "segment_s", "index_mb", "bytes_per_posting", "build_peak_mb", "load_s", "rss_after_load_mb",
+           "rss_after_queries_mb", "p50_ms", "p99_ms", "ask_p50_ms", "ask_p99_ms", "ask_en_p50_ms", "ask_en_p99_ms"]
+RETRIEVAL_FILES = ("post_*", "terms*", "idf.npy", "doc_len.npy", "term_max_weight.npy")  # newsbot's; the rest is text and metadata
+SENTENCE_END = re.compile(r"(?<=[。！？!?；])")
 
 
 def paragraphs(n: int) -> list[str]:
-    out: list[str] = []
+    """``n`` distinct paragraphs: the archive's own in its order (387k distinct of 403k), then as many
+    made by :func:`made_paragraphs` as it takes."""
+    distinct: dict[str, None] = {}
     with gzip.open(CCTV, "rt", encoding="utf-8") as handle:
         for line in handle:
-            out.extend(p for p in json.loads(line)["text"].split("\n") if p.strip())
-            if len(out) >= n:
-                break
-    while len(out) < n:  # reuse, under new ids
-        out.extend(out[: n - len(out)])
-    return out[:n]
+            distinct.update((p, None) for p in json.loads(line)["text"].split("\n") if p.strip())
+            if len(distinct) >= n:
+                return list(distinct)[:n]
+    return made_paragraphs(list(distinct), n)
+
+
+def made_paragraphs(texts: list[str], n: int) -> list[str]:
+    """``texts`` (distinct) and after them paragraphs made of their sentences drawn at random, each as
+    many sentences as one of ``texts`` drawn at random, so lengths and word frequencies stay the
+    same; a made paragraph that repeats one already taken is drawn again. ``n`` in all."""
+    distinct = dict.fromkeys(texts)
+    sentences, counts = [], []
+    for text in texts:
+        parts = [s for s in SENTENCE_END.split(text) if s]
+        sentences += parts
+        counts.append(len(parts))
+    rng = random.Random(0)
+    while len(distinct) < n:
+        distinct.setdefault("".join(rng.choice(sentences) for _ in range(rng.choice(counts))), None)
+    return list(distinct)
 
 
 def questions(count: int) -> tuple[list[str], list[str]]:
@@ -72,8 +97,8 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(samples), samples[min(len(samples) - 1, int(0.99 * len(samples)))]
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def rss_mb() -> float:
@@ -84,6 +109,13 @@ def rss_mb() -> float:
 
 def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def newsbot_retrieval_mb(index_dir: Path) -> float:
+    from index.store import current_generation
+
+    generation = current_generation(index_dir)
+    return sum(f.stat().st_size for pattern in RETRIEVAL_FILES for f in generation.glob(pattern)) / 2**20
 
 
 # --- steps, each run in a fresh process so peak memory and load are its own ---------------------
@@ -101,8 +133,8 @@ def step_newsbot_build(size: int) -> dict:
     report = build_index(corpus, index_dir, options)
     build_s = time.perf_counter() - started
     return {"build_s": build_s, "segment_s": report.segment_seconds, "index_mb": folder_mb(index_dir),
-            "build_peak_mb": peak_mb(), "passages": report.passages, "chars_per_s": report.characters / report.segment_seconds,
-            "build_chars_per_s": report.characters / build_s}
+            "retrieval_mb": newsbot_retrieval_mb(index_dir), "build_peak_mb": peak_mb(), "passages": report.passages,
+            "chars_per_s": report.characters / report.segment_seconds, "build_chars_per_s": report.characters / build_s}
 
 
 def step_jieba(size: int) -> dict:
@@ -117,19 +149,29 @@ def step_jieba(size: int) -> dict:
     return {"jieba_chars_per_s": sum(map(len, texts)) / (time.perf_counter() - started)}
 
 
-def step_tokenize(size: int) -> dict:
-    """The same tokens for the other engines: newsbot's analyzer, on all cores."""
+def step_tokenize(size: int, count: int) -> dict:
+    """The same tokens for the other engines: newsbot's analyzer on all cores, written as JSON lists
+    and as space-joined lines; and the questions' tokens likewise. Returns the segmentation time and
+    the number of postings (distinct terms per paragraph, summed)."""
     import multiprocessing
 
-    texts = paragraphs(size)
+    texts = [json.loads(line)["text"] for line in open(WORK / f"corpus-{size}.jsonl", encoding="utf-8")]
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(os.cpu_count(), initializer=_init_tokenizer) as pool:
         tokens = pool.map(_tokenize, texts, chunksize=512)
     seconds = time.perf_counter() - started
-    with open(WORK / f"tokens-{size}.jsonl", "w", encoding="utf-8") as handle:
-        for row in tokens:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return {"segment_s": seconds}
+    _write_tokens(tokens, WORK / f"tokens-{size}")
+    _write_tokens(_query_tokens(questions(count)[0]), WORK / f"queries-{size}")
+    return {"segment_s": seconds, "postings": sum(len(set(row)) for row in tokens)}
+
+
+def _write_tokens(rows: list[list[str]], stem: Path) -> None:
+    with open(stem.with_suffix(".jsonl"), "w", encoding="utf-8") as as_json, open(stem.with_suffix(".txt"), "w", encoding="utf-8") as as_text:
+        for row in rows:
+            if any(not token or token.split() != [token] for token in row):
+                raise ValueError(f"a token holds white space or is empty: {row}")
+            as_json.write(json.dumps(row, ensure_ascii=False) + "\n")
+            as_text.write(" ".join(row) + "\n")
 
 
 _tokenizer = None
@@ -146,37 +188,6 @@ def _tokenize(text: str) -> list[str]:
     return _tokenizer.tokens(text)
 
 
-def _load_tokens(size: int) -> list[list[str]]:
-    with open(WORK / f"tokens-{size}.jsonl", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
-
-
-def step_rank_bm25_build(size: int) -> dict:
-    """rank-bm25 has no file format of its own (people pickle it, which no one should load from
-    disk they do not control): its index on disk is the token file, and loading is rebuilding."""
-    from rank_bm25 import BM25Okapi
-
-    tokens = _load_tokens(size)
-    started = time.perf_counter()
-    BM25Okapi(tokens)
-    build_s = time.perf_counter() - started
-    return {"build_s": build_s, "index_mb": (WORK / f"tokens-{size}.jsonl").stat().st_size / 2**20, "build_peak_mb": peak_mb()}
-
-
-def step_bm25s_build(size: int) -> dict:
-    import bm25s
-
-    tokens = _load_tokens(size)
-    started = time.perf_counter()
-    model = bm25s.BM25(k1=1.5, b=0.75, method="robertson")
-    model.index(tokens, show_progress=False)
-    build_s = time.perf_counter() - started
-    folder = WORK / f"bm25s-{size}"
-    shutil.rmtree(folder, ignore_errors=True)
-    model.save(folder)
-    return {"build_s": build_s, "index_mb": folder_mb(folder), "build_peak_mb": peak_mb()}
-
-
 def _query_tokens(chinese: list[str]) -> list[list[str]]:
     from index.analysis import Analyzer
 
@@ -184,9 +195,31 @@ def _query_tokens(chinese: list[str]) -> list[list[str]]:
     return [t for t in (analyzer.tokens(q) for q in chinese) if t]
 
 
+def step_build(engine: str, size: int) -> dict:
+    """Build one of the other engines from the token files; Lucene's peak is its JVM's."""
+    tokens = WORK / f"tokens-{size}"
+    folder = WORK / f"{engine}-{size}"
+    if engine == "tantivy":
+        figures = anchors.tantivy_build(tokens.with_suffix(".txt"), folder)
+    elif engine == "lucene":
+        figures = anchors.lucene_build(anchors.lucene_classpath(WORK), tokens.with_suffix(".txt"), folder)
+        return figures | {"index_mb": folder_mb(folder), "build_peak_mb": peak_mb(resource.RUSAGE_CHILDREN)}
+    elif engine == "bm25s":
+        figures = anchors.bm25s_build(tokens.with_suffix(".jsonl"), folder)
+    else:
+        figures = anchors.rank_bm25_build(tokens.with_suffix(".jsonl"))
+        folder = tokens.with_suffix(".jsonl")
+    return figures | {"index_mb": folder_mb(folder) if folder.is_dir() else folder.stat().st_size / 2**20, "build_peak_mb": peak_mb()}
+
+
 def step_query(engine: str, size: int, count: int, runs: int) -> dict:
-    chinese, english = questions(count)
-    query_tokens = _query_tokens(chinese)
+    """One pass of ``runs`` questions for one engine in a fresh process: its load, its memory, and
+    every question's milliseconds (after one untimed pass over the same questions)."""
+    query_tokens = anchors.load_tokens(WORK / f"queries-{size}.jsonl")[:runs]
+    if engine == "lucene":
+        runs_file = WORK / f"queries-{size}-{runs}.txt"
+        runs_file.write_text("".join(" ".join(q) + "\n" for q in query_tokens), encoding="utf-8")
+        return {"times_ms": [], **anchors.lucene_query(anchors.lucene_classpath(WORK), WORK / f"lucene-{size}", runs_file)}
     result: dict = {}
     started = time.perf_counter()
     if engine == "newsbot":
@@ -199,84 +232,103 @@ def step_query(engine: str, size: int, count: int, runs: int) -> dict:
         index = OpenIndex(current_generation(WORK / f"newsbot-{size}"), analyzer)
         result["load_s"] = time.perf_counter() - started
         result["rss_after_load_mb"] = rss_mb()
-        queries = [index.queries.tokens_query(t) for t in query_tokens]
-        retrieve = lambda q: index.scorer.top(q, 10)  # noqa: E731
-        asks = {"ask": chinese, "ask_en": english}
-        for key, qs in asks.items():
-            for q in qs[:20]:
-                index.search(q, 3)
-            times = []
-            for q in qs:
-                t0 = time.perf_counter()
-                index.search(q, 3)
-                times.append((time.perf_counter() - t0) * 1000)
-            result[f"{key}_p50_ms"], result[f"{key}_p99_ms"] = percentiles(times)
-    elif engine == "rank_bm25":
-        from rank_bm25 import BM25Okapi
-
-        model = BM25Okapi(_load_tokens(size))
+        prepare, retrieve = index.queries.tokens_query, lambda q: index.scorer.top(q, 10)
+    elif engine == "tantivy":
+        retrieve, prepare = anchors.tantivy_open(WORK / f"tantivy-{size}")
         result["load_s"] = time.perf_counter() - started
         result["rss_after_load_mb"] = rss_mb()
-        queries = query_tokens[:runs]
-        retrieve = model.get_scores
+    elif engine == "bm25s":
+        retrieve, prepare, result["compile_s"] = anchors.bm25s_open(WORK / f"bm25s-{size}")
+        result["load_s"] = time.perf_counter() - started - result["compile_s"]
+        result["rss_after_load_mb"] = rss_mb()
     else:
-        import bm25s
-
-        model = bm25s.BM25.load(WORK / f"bm25s-{size}", mmap=True)
+        retrieve, prepare = anchors.rank_bm25_open(WORK / f"tokens-{size}.jsonl"), list
         result["load_s"] = time.perf_counter() - started
         result["rss_after_load_mb"] = rss_mb()
-        queries = [[t] for t in query_tokens]
-        retrieve = lambda q: model.retrieve(q, k=10, show_progress=False, n_threads=1)  # noqa: E731
-    for q in queries[:10]:
-        retrieve(q)
-    times = []
-    for q in queries:
-        t0 = time.perf_counter()
-        retrieve(q)
-        times.append((time.perf_counter() - t0) * 1000)
-    result["p50_ms"], result["p99_ms"] = percentiles(times)
-    result["queries"] = len(times)
+    queries = [prepare(t) for t in query_tokens]
+    result["times_ms"] = _timed(retrieve, queries, warm=engine != "rank_bm25")
     result["rss_after_queries_mb"] = rss_mb()
+    if engine == "newsbot":
+        chinese, english = questions(count)
+        result["ask_ms"] = _timed(lambda q: index.search(q, 3), chinese)
+        result["ask_en_ms"] = _timed(lambda q: index.search(q, 3), english)
     return result
 
 
-def run_step(*args: str) -> dict:
+def _timed(run: Callable, items: list, warm: bool = True) -> list[float]:
+    """Milliseconds per item, after one untimed pass over all of them (unless ``warm`` is off)."""
+    for item in items if warm else ():
+        run(item)
+    times = []
+    for item in items:
+        started = time.perf_counter()
+        run(item)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def run_step(*args: str | int) -> dict:
     """Run one step in a fresh interpreter and return what it printed as JSON."""
-    done = subprocess.run([sys.executable, __file__, "--step", *args], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, __file__, "--step", *map(str, args)], capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"step {args} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure_size(size: int, count: int, skip: set[str]) -> dict:
+def measure_size(size: int, count: int, passes: int, skip: set[str], keep: bool = False) -> tuple[dict, dict]:
+    """Every engine's figures at ``size`` paragraphs, and the engines that could not run, with why.
+    The corpus, token files and indexes are removed afterwards unless ``keep``."""
     WORK.mkdir(parents=True, exist_ok=True)
     with open(WORK / f"corpus-{size}.jsonl", "w", encoding="utf-8") as handle:
         for i, text in enumerate(paragraphs(size)):
             handle.write(json.dumps({"id": f"p{i}", "text": text}, ensure_ascii=False) + "\n")
-    jieba_before = run_step("jieba", str(size))["jieba_chars_per_s"]  # the build's yardstick, measured beside it
-    results: dict = {"newsbot": run_step("newsbot-build", str(size))}
-    jieba_after = run_step("jieba", str(size))["jieba_chars_per_s"]
+    jieba_before = run_step("jieba", size)["jieba_chars_per_s"]  # the build's yardstick, measured beside it
+    results: dict = {"newsbot": run_step("newsbot-build", size)}
+    jieba_after = run_step("jieba", size)["jieba_chars_per_s"]
     results["newsbot"] |= {"jieba_chars_per_s": (jieba_before + jieba_after) / 2, "jieba_before_after": [jieba_before, jieba_after]}
-    results["newsbot"] |= run_step("query", "newsbot", str(size), str(count), str(count))
-    print(f"  newsbot done: {results['newsbot']}", flush=True)
-    tokens = run_step("tokenize", str(size))
-    if "bm25s" not in skip:
-        results["bm25s"] = run_step("bm25s-build", str(size)) | tokens
-        results["bm25s"] |= run_step("query", "bm25s", str(size), str(count), str(count))
-        print(f"  bm25s done: {results['bm25s']}", flush=True)
-    if "rank_bm25" not in skip:
-        built = run_step("rank_bm25-build", str(size)) | tokens
-        runs = 5
-        probe = run_step("query", "rank_bm25", str(size), str(count), "3")
-        runs = max(5, min(count, int(60_000 / max(probe["p50_ms"], 1))))  # about a minute of queries
-        results["rank_bm25"] = built | run_step("query", "rank_bm25", str(size), str(count), str(runs))
-        print(f"  rank_bm25 done: {results['rank_bm25']}", flush=True)
-    for leftover in WORK.glob(f"*-{size}*"):
+    tokens = run_step("tokenize", size, count)
+    absent: dict = {}
+    for engine in ENGINES[1:]:
+        if engine not in skip:
+            built = run_step("build", engine, size)
+            if "absent" in built:
+                absent[engine] = built["absent"]
+            else:
+                results[engine] = built | {"segment_s": tokens["segment_s"]}
+    print(f"  built: {', '.join(results)}" + (f"; absent: {absent}" if absent else ""), flush=True)
+    interleaved = [engine for engine in results if engine != "rank_bm25"]
+    runs: dict[str, list[dict]] = {engine: [] for engine in interleaved}
+    for number in range(passes):
+        for engine in interleaved:
+            runs[engine].append(run_step("query", engine, size, count, count))
+        print(f"  pass {number + 1} of {passes} done", flush=True)
+    if "rank_bm25" in results:  # too slow to interleave: a probe, then about a minute of questions
+        probe = run_step("query", "rank_bm25", size, count, 3)
+        runs["rank_bm25"] = [run_step("query", "rank_bm25", size, count, max(5, min(count, int(60_000 / max(statistics.median(probe["times_ms"]), 1)))))]
+    for engine, engine_runs in runs.items():
+        results[engine] |= summary(engine_runs)
+        stored = results[engine].get("retrieval_mb", results[engine]["index_mb"])
+        results[engine] |= {"postings": tokens["postings"], "bytes_per_posting": stored * 2**20 / tokens["postings"]}
+        print(f"  {engine}: {results[engine]}", flush=True)
+    for leftover in [] if keep else WORK.glob(f"*-{size}*"):
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
         else:
             leftover.unlink()
-    return results
+    return results, absent
+
+
+def summary(runs: list[dict]) -> dict:
+    """One engine's passes in one: latency percentiles over every pass's questions pooled, the other
+    figures the passes' median."""
+    figures: dict = {"passes": len(runs), "queries": len(runs[0]["times_ms"])}
+    for key, label in (("times_ms", ""), ("ask_ms", "ask_"), ("ask_en_ms", "ask_en_")):
+        if key in runs[0]:
+            figures[f"{label}p50_ms"], figures[f"{label}p99_ms"] = percentiles([t for run in runs for t in run[key]])
+    for key in runs[0]:
+        if not key.endswith("_ms"):
+            figures[key] = statistics.median(run[key] for run in runs)
+    return figures
 
 
 def rank_bm25_estimate_s(previous: dict | None, size: int, last_size: int) -> float:
@@ -295,10 +347,15 @@ def print_table(results: dict) -> None:
             print(f"{int(size):>9,} {engine:>10} " + " ".join(f"{'—' if c is None else format(c, ',.3f'):>17}" for c in cells))
         if "newsbot" in engines:
             print(f"{'':>9} {'':>10} build: {build_line(engines['newsbot'])}")
-            for other in ("rank_bm25", "bm25s"):
-                if other in engines:
-                    ratio = engines[other]["p50_ms"] / engines["newsbot"]["p50_ms"]
-                    print(f"{'':>9} {'':>10} retrieval p50: {other} / newsbot = {ratio:,.0f}×")
+            for other in engines:
+                if other != "newsbot":
+                    print(f"{'':>9} {'':>10} retrieval {other} / newsbot: {ratios(engines[other], engines['newsbot'])}")
+        for engine, reason in results.get("absent", {}).get(size, {}).items():
+            print(f"{int(size):>9,} {engine:>10} absent: {reason}")
+
+
+def ratios(other: dict, newsbot: dict) -> str:
+    return ", ".join(f"{key[:3]} {other[key] / newsbot[key]:,.2f}×" for key in ("p50_ms", "p99_ms"))
 
 
 def build_line(newsbot: dict) -> str:
@@ -323,7 +380,7 @@ def readme_table(results: dict) -> str:
         return f"| {label} | " + " | ".join(cell(engines[name]) for name in names) + " |"
 
     def ms(value: float) -> str:
-        return f"{value:.2f}" if value < 10 else f"{value:,.0f}"
+        return f"{value:.3f}" if value < 1 else f"{value:.2f}" if value < 10 else f"{value:,.0f}"
 
     def mb(value: float | None) -> str:
         return "—" if value is None else f"{value / 1024:.1f} GB" if value >= 1024 else f"{value:,.0f} MB"
@@ -331,6 +388,9 @@ def readme_table(results: dict) -> str:
     def load(f: dict) -> str:
         seconds = f"{f['load_s']:.3f} s" if f["load_s"] < 1 else f"{f['load_s']:,.1f} s"
         return f"{seconds}; {mb(f['rss_after_load_mb'])} / {mb(f.get('rss_after_queries_mb'))}"
+
+    def stored(f: dict) -> str:
+        return f"{mb(f.get('retrieval_mb', f['index_mb']))} ({f['bytes_per_posting']:.1f} B)"
 
     def build(f: dict) -> str:
         if "chars_per_s" in f:  # newsbot segments as it builds
@@ -346,13 +406,25 @@ def readme_table(results: dict) -> str:
         row("retrieval p50 / p99", lambda f: f"{ms(f['p50_ms'])} / {ms(f['p99_ms'])} ms"),
         row("whole `ask` p50 (Chinese / English questions)", ask),
         row("load in a fresh process; memory after it / after the questions", load),
+        row("retrieval index (bytes per posting)", stored),
         row("build (of it, segmentation on 2 cores)", build),
     ]
-    if size in results.get("skipped", {}):
-        lines.append(f"\nAt {int(size):,} paragraphs, skipped {results['skipped'][size]}.")
+    lines += [f"\n{line}" for line in notes(results, size)]
     if "newsbot" in engines:
         lines.append(f"\nBuild: {build_line(engines['newsbot'])}.")
     return "\n".join(lines)
+
+
+def notes(results: dict, size: str) -> list[str]:
+    """What a table at ``size`` leaves out: engines skipped or absent, the JVM's start and numba's compile."""
+    engines = results["sizes"][size]
+    out = [f"At {int(size):,} paragraphs, skipped {results['skipped'][size]}."] if size in results.get("skipped", {}) else []
+    out += [f"{engine} is absent: {reason}." for engine, reason in results.get("absent", {}).get(size, {}).items()]
+    if "lucene" in engines:
+        out.append(f"Lucene's JVM starts in {engines['lucene']['jvm_start_s']:.2f} s before its load.")
+    if "bm25s" in engines:
+        out.append(f"bm25s compiles its numba retrieval in {engines['bm25s']['compile_s']:.1f} s at the first question.")
+    return out
 
 
 def write_readme(results: dict, path: Path) -> None:
@@ -368,15 +440,30 @@ def write_readme(results: dict, path: Path) -> None:
 
 def write_markdown(results: dict, path: Path) -> None:
     """docs/performance.md: the table of one run, engine by engine and size by size."""
+    versions = sorted({figures["version"] for engines in results["sizes"].values() for figures in engines.values() if "version" in figures})
     lines = [
         "# Performance",
         "",
-        "One run of `make bench` on this project's 2-core machine: CCTV news paragraphs, the same tokens",
-        "(newsbot's analyzer) for every engine, retrieval of the top 10 for real questions from",
-        "`../shared/data`. `ask` is newsbot's whole answer: analysis, cross-language expansion,",
-        "retrieval, coverage and phrase rerank, and citations (`ask_en`: English questions about the news and from XQuAD).",
-        "rank-bm25 has no file format (pickling it is unsafe to load), so its index is the token file",
-        "and its load is a rebuild.",
+        f"One run of `make bench` on this project's {results['machine']['cores']}-core machine, every engine on the same tokens",
+        "(newsbot's analyzer): retrieval of the top 10 for real Chinese questions from `../shared/data`.",
+        "",
+        "- **Corpus**: distinct paragraphs of the CCTV news archive in its order (387k distinct of 403k);",
+        "  beyond them, paragraphs made of the archive's sentences drawn at random, each as many sentences",
+        "  as an archive paragraph drawn at random, so lengths and word frequencies stay the archive's.",
+        "  No paragraph repeats at any size.",
+        f"- **Passes**: {results.get('passes', 1)} interleaved passes (each engine once per pass, in a fresh process,",
+        "  after one untimed pass over the questions); p50/p99 pool the passes, the other figures are",
+        "  their median. rank-bm25 is too slow to interleave: it runs once, about a minute of questions.",
+        "- **Engines**: " + "; ".join(versions) + ". tantivy and Lucene index term frequencies without",
+        "  positions, in one segment; BM25 k1 = 1.5, b = 0.75 everywhere but tantivy (k1 = 1.2, fixed).",
+        "  tantivy searches without counting hits (counting turns off its block-max pruning); Lucene's",
+        "  searches are timed inside its JVM, whose start is reported apart, as is bm25s's numba compile.",
+        "- **Sizes**: `index_mb` is the whole index folder (newsbot's holds the passages' text too);",
+        "  `bytes_per_posting` counts only what retrieval reads (newsbot: postings, vocabulary, lengths).",
+        "  rank-bm25 has no file format (pickling it is unsafe to load): its index is the token file",
+        "  and its load is a rebuild.",
+        "- `ask` is newsbot's whole answer: analysis, cross-language expansion, retrieval, coverage and",
+        "  phrase rerank, and citations (`ask_en`: English questions about the news and from XQuAD).",
         "",
         "| paragraphs | engine | " + " | ".join(FIGURES) + " |",
         "|---:|---|" + "---:|" * len(FIGURES),
@@ -385,8 +472,8 @@ def write_markdown(results: dict, path: Path) -> None:
         for engine, figures in engines.items():
             cells = ["—" if figures.get(k) is None else f"{figures[k]:,.3f}" for k in FIGURES]
             lines.append(f"| {int(size):,} | {engine} | " + " | ".join(cells) + " |")
-    for size, reason in results.get("skipped", {}).items():
-        lines.append(f"\nAt {int(size):,} paragraphs, skipped {reason}.")
+    for size in results["sizes"]:
+        lines += [f"\n{line}" for line in notes(results, size)]
     lines.append(f"\nBuild on {results['machine']['cores']} cores, against plain `jieba.lcut` on one core:\n")
     lines += [f"- {int(size):,} paragraphs: {build_line(engines['newsbot'])}" for size, engines in results["sizes"].items() if "newsbot" in engines]
     lines += ["", "![latency and memory against corpus size](performance.png)"]
@@ -422,20 +509,25 @@ def draw(results: dict, path: Path) -> None:
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--step":
         name, *rest = sys.argv[2:]
-        step = {"newsbot-build": step_newsbot_build, "jieba": step_jieba, "tokenize": step_tokenize, "rank_bm25-build": step_rank_bm25_build,
-                "bm25s-build": step_bm25s_build, "query": step_query}[name]
+        step = {"newsbot-build": step_newsbot_build, "jieba": step_jieba, "tokenize": step_tokenize, "build": step_build,
+                "query": step_query}[name]
         args = [int(a) if a.isdigit() else a for a in rest]
-        print(json.dumps(step(*args)))
+        try:
+            print(json.dumps(step(*args)))
+        except anchors.Absent as absent:
+            print(json.dumps({"absent": str(absent)}))
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--json", dest="json_path", default=str(ROOT / "docs" / "performance.json"),
                         help="the run's figures (docs/performance.md is made from them)")
-    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--queries", type=int, default=1000, help="Chinese questions per pass (and English ones for ask)")
+    parser.add_argument("--passes", type=int, default=3, help="interleaved passes over the questions")
     parser.add_argument("--plot", default=str(ROOT / "docs" / "performance.png"))
     parser.add_argument("--readme", default=str(ROOT / "README.md"),
                         help="the README whose speed table is rewritten ('': none)")
     parser.add_argument("--skip", default="", help="engines to leave out, comma separated")
+    parser.add_argument("--keep", action="store_true", help="keep each size's corpus, tokens and indexes in the work folder")
     parser.add_argument("--report-only", action="store_true", help="redraw the table, plot and docs from --json")
     args = parser.parse_args()
     if args.report_only:
@@ -449,7 +541,7 @@ def main() -> None:
     if not CCTV.exists():
         print(f"skipped: {CCTV} is absent")
         return
-    results: dict = {"sizes": {}, "machine": {"cores": os.cpu_count()}, "skipped": {}}
+    results: dict = {"sizes": {}, "machine": {"cores": os.cpu_count()}, "passes": args.passes, "skipped": {}, "absent": {}}
     previous, last_size = None, None
     for size in sorted(int(s) for s in args.sizes.split(",")):
         skip = set(filter(None, args.skip.split(",")))
@@ -459,7 +551,7 @@ def main() -> None:
             results["skipped"][str(size)] = f"rank_bm25: projected {estimate / 60:.0f} min > 10 min"
         skipped = results["skipped"].get(str(size))
         print(f"size {size:,}" + (f" (skipping rank_bm25: {skipped})" if skipped else ""), flush=True)
-        results["sizes"][str(size)] = measure_size(size, args.queries, skip)
+        results["sizes"][str(size)], results["absent"][str(size)] = measure_size(size, args.queries, args.passes, skip, args.keep)
         previous, last_size = results["sizes"][str(size)].get("rank_bm25"), size
     Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json_path).write_text(json.dumps(results, indent=1), encoding="utf-8")
