@@ -85,7 +85,7 @@ class PostingLists(Protocol):
     @property
     def slots(self) -> int: ...  # passage numbers run from 0 to slots - 1
 
-    def pieces(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...  # the terms' pieces: see Postings.pieces
+    def pieces(self, terms: Sequence[int]) -> tuple[np.ndarray, np.ndarray]: ...  # the terms' pieces: see Postings.pieces
 
     def kernel_sources(self) -> KernelSources: ...  # the arrays the compiled scorer reads pieces from
 
@@ -132,13 +132,12 @@ class Postings:
     def docs_of(self, term: int) -> np.ndarray:
         return self.docs[self.row(term)]
 
-    def pieces(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def pieces(self, terms: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """The kernel's pieces of ``terms``: a table of columns (source, start, end, shift), and where
         each term's columns begin (term ``i``'s are ``first[i]:first[i + 1]``)."""
-        terms = np.asarray(terms, dtype=np.int64)
-        table = np.zeros((4, len(terms)), dtype=np.int64)
-        table[0], table[1], table[2] = MAIN, self.offsets[terms], self.offsets[terms + 1]
-        return np.arange(len(terms) + 1), table
+        bounds, n = self._bounds, len(terms)  # a query's few terms: plain ints beat numpy's calls
+        table = [[MAIN] * n, [bounds[t] for t in terms], [bounds[t + 1] for t in terms], [0] * n]
+        return np.arange(n + 1), np.array(table, dtype=np.int64).reshape(4, n)
 
     def kernel_sources(self) -> KernelSources:
         return KernelSources(self.docs, self.tfs, self.weights)
@@ -160,7 +159,9 @@ class Postings:
 def group_df(postings: PostingLists, group: tuple[int, ...]) -> int:
     """The most passages a synonym group can be in: its members' list lengths added up (at most
     every passage)."""
-    return min(postings.n_docs, sum(postings.list_length(t) for t in group))
+    if len(group) == 1:
+        return postings.list_length(group[0])
+    return min(postings.n_docs, sum(map(postings.list_length, group)))
 
 
 RESCORED = 4  # a query's scores-only groups rescore this many times the passages asked for
@@ -296,7 +297,7 @@ class Scorer:
         first: short lists find the threshold cheaply."""
         p = self.postings
         rows = [(self.group_bound(group) * boost, group, boost) for group, boost, _ in sorted(groups, key=lambda row: row[2])]
-        single = np.array([group[0] for _, group, _ in rows if len(group) == 1], dtype=np.int64)
+        single = [group[0] for _, group, _ in rows if len(group) == 1]
         first, pieces = p.pieces(single)
         idfs = p.idf[single] if pieces.shape[1] == len(single) else np.repeat(p.idf[single], np.diff(first))
         if len(single) < len(rows):

@@ -67,7 +67,7 @@ class SegmentedPostings:
         np.maximum.at(bounds, delta_terms, self.delta.max_weights.astype(np.float64))
         return bounds * _BOUND_SLACK
 
-    def pieces(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def pieces(self, terms: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Each term's list in the base (its weights computed again by the kernel), then in the delta."""
         terms = np.asarray(terms, dtype=np.int64)
         in_base = terms < len(self.base.idf)
