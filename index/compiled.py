@@ -13,8 +13,11 @@ from numba import njit
 from index.kernel import DELTA, MAIN
 
 _LOWERED = 1 - 1e-9  # thresholds are lowered a hair so that float rounding never prunes a tie
-_LOOKUP_COST = 256  # finding the threshold looks up 2k candidates in each unread piece: worth it only when
-# the unread postings are this many times more (measured over the bench's questions at 10k, 100k and 1M)
+# Finding the sure threshold gathers and ranks the candidates (about 2 postings' worth of work each)
+# and looks up 2k of them in every unread piece, a look-up costing about this many postings' reads;
+# it is worth it only while the unread rows hold more postings than that (measured over the bench's
+# questions at 10k, 100k and 1M).
+_LOOKUP_COST = 256
 
 
 @njit(cache=True, nogil=True)
@@ -147,7 +150,7 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
     cand = np.empty(min(capacity, len(acc)), dtype=np.int64)
     unread = capacity  # postings in the rows not read yet
     n_cand = 0
-    added_since = 0  # postings added since the threshold was last found (finding it costs n_cand)
+    added_since = 0  # postings added since the threshold was last found (found again after n_cand more)
     threshold = -np.inf
     adding = True
     work_since = 0  # postings read or looked up since the candidates were last pruned (pruning costs n_cand)
@@ -171,8 +174,8 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
                     acc[doc] += _posting_weight(i, doc, weights, tfs, by_tf, norm, idf, k1) * boost
                 added_since += len(docs)
                 unread -= len(docs)
-            if (prune and n_cand >= k and remaining >= threshold and 2 * added_since >= n_cand and r + 1 < n_rows
-                    and unread >= n_cand + _LOOKUP_COST * min(2 * k, n_cand) * (row_first[n_rows] - row_first[r + 1])):
+            if (prune and n_cand >= k and remaining >= threshold and added_since >= n_cand and r + 1 < n_rows
+                    and unread >= 2 * n_cand + _LOOKUP_COST * min(2 * k, n_cand) * (row_first[n_rows] - row_first[r + 1])):
                 threshold = max(threshold, _sure_threshold(k, r + 1, acc, cand, n_cand, row_first, row_boost, pieces,
                                                            piece_idf, sources, computed, k1))
                 added_since = 0
