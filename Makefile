@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV := $(VENV)/.dev-installed
 PIN := -c constraints.txt
 
-.PHONY: run test fuzz index docs quality answerability bench bench-update bench-neardup bench-socket stress docker-smoke clean
+.PHONY: run test fuzz index docs quality answerability bench bench-ab bench-update bench-neardup bench-socket stress docker-smoke clean
 
 $(STAMP): pyproject.toml constraints.txt tools/fetch_dictionary.py
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ answerability: $(DEV) ## refit the no-answer model on generated questions → in
 
 bench: $(DEV) ## speed and memory at 10k/100k/1M paragraphs against tantivy, Lucene, bm25s and rank-bm25 (ARGS="--sizes 10000 --json out.json")
 	$(BIN)/python bench/bench.py $(ARGS)
+
+bench-ab: $(DEV) ## the working tree's retrieval against a git revision's, interleaved in one process (ARGS="--base HEAD~1 --size 100000")
+	$(BIN)/python bench/ab.py $(ARGS)
 
 bench-update: $(DEV) ## new news at 1M paragraphs: seconds to searchable, questions during a background merge (ARGS="--size 100000")
 	$(BIN)/python bench/incremental.py $(ARGS)

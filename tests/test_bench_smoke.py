@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -42,6 +43,21 @@ def test_bench_runs_every_engine_and_writes_the_documented_json(tmp_path):
     names = " | ".join(name.replace("_", "-") for name in ("newsbot", "tantivy", "lucene", "bm25s", "rank_bm25") if name in figures)
     assert f"| 300 paragraphs | {names} |" in table  # the run's own figures, in the README's copy
     assert f"{figures['newsbot']['p50_ms']:,.3f} / " in table
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "cmrc2018" / "questions.jsonl").exists(), reason="QA sets absent")
+def test_the_side_by_side_bench_compares_a_revision_with_the_working_tree(tmp_path):
+    from index.build import build_index
+
+    build_index(ROOT / "seeds", tmp_path / "index")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "ab.py"), "--base", "HEAD", "--index", str(tmp_path / "index"),
+         "--queries", "20", "--passes", "1"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert re.search(r"^\d+ questions, 0 with different passages or scores$", done.stdout, re.M)  # the same code
+    assert re.search(r"^ base retrieval p50 [\d.]+ ms", done.stdout, re.M) and re.search(r"^  new retrieval p50", done.stdout, re.M)
 
 
 def test_made_paragraphs_are_distinct_and_made_of_the_archives_sentences():
