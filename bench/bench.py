@@ -219,7 +219,7 @@ def step_query(engine: str, size: int, count: int, runs: int) -> dict:
     if engine == "lucene":
         runs_file = WORK / f"queries-{size}-{runs}.txt"
         runs_file.write_text("".join(" ".join(q) + "\n" for q in query_tokens), encoding="utf-8")
-        return {"times_ms": [], **anchors.lucene_query(anchors.lucene_classpath(WORK), WORK / f"lucene-{size}", runs_file)}
+        return anchors.lucene_query(anchors.lucene_classpath(WORK), WORK / f"lucene-{size}", runs_file)
     result: dict = {}
     started = time.perf_counter()
     if engine == "newsbot":
@@ -454,10 +454,11 @@ def write_markdown(results: dict, path: Path) -> None:
         f"- **Passes**: {results.get('passes', 1)} interleaved passes (each engine once per pass, in a fresh process,",
         "  after one untimed pass over the questions); p50/p99 pool the passes, the other figures are",
         "  their median. rank-bm25 is too slow to interleave: it runs once, about a minute of questions.",
-        "- **Engines**: " + "; ".join(versions) + ". tantivy and Lucene index term frequencies without",
-        "  positions, in one segment; BM25 k1 = 1.5, b = 0.75 everywhere but tantivy (k1 = 1.2, fixed).",
-        "  tantivy searches without counting hits (counting turns off its block-max pruning); Lucene's",
-        "  searches are timed inside its JVM, whose start is reported apart, as is bm25s's numba compile.",
+        "- **Engines**: " + "; ".join(versions) + ".",
+        "  tantivy and Lucene index term frequencies without positions, in one segment; BM25 k1 = 1.5,",
+        "  b = 0.75 everywhere but tantivy (k1 = 1.2, fixed). tantivy searches without counting hits",
+        "  (counting turns off its block-max pruning). Lucene's searches are timed inside its JVM (default",
+        "  settings, after 3 s of warm-up passes), whose start is reported apart, as is bm25s's numba compile.",
         "- **Sizes**: `index_mb` is the whole index folder (newsbot's holds the passages' text too);",
         "  `bytes_per_posting` counts only what retrieval reads (newsbot: postings, vocabulary, lengths).",
         "  rank-bm25 has no file format (pickling it is unsafe to load): its index is the token file",
