@@ -37,10 +37,6 @@ def load_tokens(path: Path) -> list[list[str]]:
         return [json.loads(line) for line in handle]
 
 
-def folder_mb(path: Path) -> float:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
-
-
 # --- tantivy -------------------------------------------------------------------------------------
 
 

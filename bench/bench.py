@@ -203,13 +203,13 @@ def step_build(engine: str, size: int) -> dict:
         figures = anchors.tantivy_build(tokens.with_suffix(".txt"), folder)
     elif engine == "lucene":
         figures = anchors.lucene_build(anchors.lucene_classpath(WORK), tokens.with_suffix(".txt"), folder)
-        return figures | {"index_mb": folder_mb(folder), "build_peak_mb": peak_mb(resource.RUSAGE_CHILDREN)}
     elif engine == "bm25s":
         figures = anchors.bm25s_build(tokens.with_suffix(".jsonl"), folder)
     else:
         figures = anchors.rank_bm25_build(tokens.with_suffix(".jsonl"))
         folder = tokens.with_suffix(".jsonl")
-    return figures | {"index_mb": folder_mb(folder) if folder.is_dir() else folder.stat().st_size / 2**20, "build_peak_mb": peak_mb()}
+    stored_mb = folder_mb(folder) if folder.is_dir() else folder.stat().st_size / 2**20
+    return figures | {"index_mb": stored_mb, "build_peak_mb": peak_mb(resource.RUSAGE_CHILDREN if engine == "lucene" else resource.RUSAGE_SELF)}
 
 
 def step_query(engine: str, size: int, count: int, runs: int) -> dict:
@@ -221,6 +221,7 @@ def step_query(engine: str, size: int, count: int, runs: int) -> dict:
         runs_file.write_text("".join(" ".join(q) + "\n" for q in query_tokens), encoding="utf-8")
         return anchors.lucene_query(anchors.lucene_classpath(WORK), WORK / f"lucene-{size}", runs_file)
     result: dict = {}
+    compile_s = 0.0
     started = time.perf_counter()
     if engine == "newsbot":
         from index.analysis import Analyzer
@@ -230,21 +231,16 @@ def step_query(engine: str, size: int, count: int, runs: int) -> dict:
         analyzer = Analyzer()
         started = time.perf_counter()
         index = OpenIndex(current_generation(WORK / f"newsbot-{size}"), analyzer)
-        result["load_s"] = time.perf_counter() - started
-        result["rss_after_load_mb"] = rss_mb()
         prepare, retrieve = index.queries.tokens_query, lambda q: index.scorer.top(q, 10)
     elif engine == "tantivy":
         retrieve, prepare = anchors.tantivy_open(WORK / f"tantivy-{size}")
-        result["load_s"] = time.perf_counter() - started
-        result["rss_after_load_mb"] = rss_mb()
     elif engine == "bm25s":
-        retrieve, prepare, result["compile_s"] = anchors.bm25s_open(WORK / f"bm25s-{size}")
-        result["load_s"] = time.perf_counter() - started - result["compile_s"]
-        result["rss_after_load_mb"] = rss_mb()
+        retrieve, prepare, compile_s = anchors.bm25s_open(WORK / f"bm25s-{size}")
+        result["compile_s"] = compile_s
     else:
         retrieve, prepare = anchors.rank_bm25_open(WORK / f"tokens-{size}.jsonl"), list
-        result["load_s"] = time.perf_counter() - started
-        result["rss_after_load_mb"] = rss_mb()
+    result["load_s"] = time.perf_counter() - started - compile_s
+    result["rss_after_load_mb"] = rss_mb()
     queries = [prepare(t) for t in query_tokens]
     result["times_ms"] = _timed(retrieve, queries, warm=engine != "rank_bm25")
     result["rss_after_queries_mb"] = rss_mb()
@@ -303,8 +299,8 @@ def measure_size(size: int, count: int, passes: int, skip: set[str], keep: bool 
             runs[engine].append(run_step("query", engine, size, count, count))
         print(f"  pass {number + 1} of {passes} done", flush=True)
     if "rank_bm25" in results:  # too slow to interleave: a probe, then about a minute of questions
-        probe = run_step("query", "rank_bm25", size, count, 3)
-        runs["rank_bm25"] = [run_step("query", "rank_bm25", size, count, max(5, min(count, int(60_000 / max(statistics.median(probe["times_ms"]), 1)))))]
+        probe_ms = statistics.median(run_step("query", "rank_bm25", size, count, 3)["times_ms"])
+        runs["rank_bm25"] = [run_step("query", "rank_bm25", size, count, max(5, min(count, int(60_000 / max(probe_ms, 1)))))]
     for engine, engine_runs in runs.items():
         results[engine] |= summary(engine_runs)
         stored = results[engine].get("retrieval_mb", results[engine]["index_mb"])

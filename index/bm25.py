@@ -137,7 +137,7 @@ class Postings:
         each term's columns begin (term ``i``'s are ``first[i]:first[i + 1]``)."""
         bounds, n = self._bounds, len(terms)  # a query's few terms: plain ints beat numpy's calls
         table = [[MAIN] * n, [bounds[t] for t in terms], [bounds[t + 1] for t in terms], [0] * n]
-        return np.arange(n + 1), np.array(table, dtype=np.int64).reshape(4, n)
+        return np.arange(n + 1), np.array(table, dtype=np.int64)
 
     def kernel_sources(self) -> KernelSources:
         return KernelSources(self.docs, self.tfs, self.weights)
@@ -159,8 +159,6 @@ class Postings:
 def group_df(postings: PostingLists, group: tuple[int, ...]) -> int:
     """The most passages a synonym group can be in: its members' list lengths added up (at most
     every passage)."""
-    if len(group) == 1:
-        return postings.list_length(group[0])
     return min(postings.n_docs, sum(map(postings.list_length, group)))
 
 

@@ -137,8 +137,8 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
     ``row_first[r]:row_first[r + 1]`` of ``pieces`` (source, start, end, shift); ``sources`` holds
     the main segment's docs, tfs, weights and length norms, the delta's docs and weights, the
     merged lists' docs and weights, and the delta's tfs. ``row_bound`` is at least the most each
-    row adds to a passage (boost included). ``live`` (empty: all) and ``low <= days < high`` (``days`` empty: any day) say
-    which passages may be ranked. ``acc`` and ``seen`` are zeroed scratch, one slot per passage, and
+    row adds to a passage (boost included). ``live`` (empty: all) and ``low <= days < high``
+    (``days`` empty: any day) say which passages may be ranked. ``acc`` and ``seen`` are zeroed scratch, one slot per passage, and
     are left zeroed."""
     n_rows = len(row_boost)
     remaining = 0.0

@@ -5,9 +5,10 @@ slice of one source's postings, shifted to overall passage numbers. Source 0 is 
 (stored weights, or weights computed from its term frequencies with the live corpus's statistics
 when a delta is open), source 1 a delta's postings, source 2 the synonym groups merged for this
 query (by the kernel too: their members' term frequencies added up). Rows are read term at a time
-into a dense accumulator until the rows left could not lift a passage nobody has seen into the top k (MaxScore's rule, with the k-th best score so far as the
-threshold); the rows after that only add to the passages still in the running. The result is
-exactly the top k of exhaustive scoring: ties go to the lower passage number.
+into a dense accumulator until the rows left could not lift a passage nobody has seen into the top
+k (MaxScore's rule, with the k-th best score so far as the threshold); the rows after that only add
+to the passages still in the running. The result is exactly the top k of exhaustive scoring: ties
+go to the lower passage number.
 
 The loop lives in :mod:`index.compiled`. numba and the compiled loop cost a process about 200 MB
 of memory and a second to load, so they are loaded at the first query: a process that only builds
