@@ -9,10 +9,12 @@ missing), all in one process and one run, side by side:
 1. the full build (reused when this corpus's index is already built);
 2. ``articles`` CCTV stories (about five paragraphs each) added as a new JSON Lines file: the time
    from the file being written to the first answer from it (update, open, ask), in a process that
-   has loaded the dictionaries once before (as ``newsbot serve`` does at start; that load is
+   has loaded the dictionaries and the ranking loop before (as ``newsbot serve`` does at start;
    reported apart);
-3. question latency p50/p99 (Chinese and English ``ask``, and retrieval alone) on the full index,
-   on the full index plus its delta, and on the latter while the background merge runs;
+3. question latency p50/p99 (Chinese and English ``ask``, and retrieval alone) with the search
+   settings ``newsbot serve`` uses, after one untimed round: on the full index and on the full
+   index plus its delta (side by side, each question to both in turn), on the latter while the
+   background merge runs, and on the merged index;
 4. a story published in an RSS feed on a local HTTP server: the time from the poll to its answer.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import http.server
+import itertools
 import json
 import os
 import shutil
@@ -76,23 +79,30 @@ def new_stories(count: int) -> list[dict]:
     return [{**story, "id": f"new-{i}"} for i, story in enumerate(stories[-count:])]
 
 
-def latencies(index: OpenIndex, chinese: list[str], english: list[str], stop: threading.Event | None = None) -> dict:
-    """p50/p99 of Chinese and English asks and of retrieval; with ``stop``, rounds repeat until it is set."""
-    times: dict[str, list[float]] = {"ask_zh": [], "ask_en": [], "retrieval": []}
-    tokens = [index.queries.tokens_query(index.analyzer.tokens(q)) for q in chinese]
-    while True:
-        for key, asked in (("ask_zh", chinese), ("ask_en", english)):
-            for question in asked:
-                started = time.perf_counter()
-                index.search(question, 3)
-                times[key].append((time.perf_counter() - started) * 1000)
-        for query in tokens:
-            started = time.perf_counter()
-            index.scorer.top(query, 10)
-            times["retrieval"].append((time.perf_counter() - started) * 1000)
-        if stop is None or stop.is_set():
+def latencies(indexes: dict[str, OpenIndex], chinese: list[str], english: list[str],
+              stop: threading.Event | None = None) -> dict[str, dict]:
+    """p50/p99 of Chinese and English asks and of retrieval, per index: each question goes to every
+    index in turn, the order rotating from question to question, after one untimed round; with
+    ``stop``, rounds repeat until it is set."""
+    names = list(indexes)
+    tokens = {name: [ix.queries.tokens_query(ix.analyzer.tokens(q)) for q in chinese] for name, ix in indexes.items()}
+    runs = {"ask_zh": (lambda name, i: indexes[name].search(chinese[i], 3), len(chinese)),
+            "ask_en": (lambda name, i: indexes[name].search(english[i], 3), len(english)),
+            "retrieval": (lambda name, i: indexes[name].scorer.top(tokens[name][i], 10), len(chinese))}
+    times: dict[str, dict[str, list[float]]] = {name: {key: [] for key in runs} for name in names}
+    for round_ in itertools.count():
+        for key, (run, count) in runs.items():
+            for i in range(count):
+                for j in range(len(names)):
+                    name = names[(i + j) % len(names)]
+                    started = time.perf_counter()
+                    run(name, i)
+                    if round_:
+                        times[name][key].append((time.perf_counter() - started) * 1000)
+        if round_ and (stop is None or stop.is_set()):
             break
-    return {f"{key}_{p}": round(v, 2) for key, samples in times.items() for p, v in zip(("p50_ms", "p99_ms"), percentiles(samples))}
+    return {name: {f"{key}_{p}": round(v, 2) for key, samples in by_key.items()
+                   for p, v in zip(("p50_ms", "p99_ms"), percentiles(samples))} for name, by_key in times.items()}
 
 
 def full_build_of(corpus: Path, index_dir: Path) -> bool:
@@ -113,7 +123,8 @@ def full_build_of(corpus: Path, index_dir: Path) -> bool:
 
 
 def open_current(index_dir: Path) -> OpenIndex:
-    return OpenIndex(current_generation(index_dir), Analyzer(OPTIONS.analyzer), SearchOptions(min_answer_probability=0))
+    """The current generation, opened as ``newsbot serve`` opens it (default search settings)."""
+    return OpenIndex(current_generation(index_dir), Analyzer(OPTIONS.analyzer), SearchOptions())
 
 
 def feed_to_answer(corpus: Path, index_dir: Path) -> dict:
@@ -165,10 +176,10 @@ def main() -> None:
         result["full_build_s"] = round(time.perf_counter() - started, 1)
     chinese, english = questions(args.queries)
     full = open_current(index_dir)
-    result["full"] = latencies(full, chinese, english)
     started = time.perf_counter()
-    preload(OPTIONS.ecdict)  # as a running bot does once at start (newsbot serve's refresher)
-    result["dictionaries_load_s"] = round(time.perf_counter() - started, 2)
+    preload(OPTIONS.ecdict)  # the dictionaries' tables and the ranking loop loaded,
+    full.search(chinese[0], 3)  # as a running bot does once at start
+    result["start_load_s"] = round(time.perf_counter() - started, 2)
     stories = new_stories(args.articles)
     (corpus / "added.jsonl").write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in stories), encoding="utf-8")
     started = time.perf_counter()
@@ -182,18 +193,19 @@ def main() -> None:
                "to_searchable_s": round(answered - started, 3),
                "new_story_found": any(stories[-1]["id"] in {h.citation.doc_id, *(o["doc_id"] for o in h.citation.also_in)}
                                       for h in answer.hits)}  # a copy of an indexed story is cited beside it
-    result["delta_idle"] = latencies(delta, chinese, english)
+    side_by_side = latencies({"full": full, "delta": delta}, chinese, english)  # this machine drifts
+    result |= {"full": side_by_side["full"], "delta_idle": side_by_side["delta"]}
     if args.merge:
         stop = threading.Event()
         merge_started = time.perf_counter()
         merge = merge_in_background(corpus, index_dir, OPTIONS)
         threading.Thread(target=lambda: (merge.join(), stop.set()), daemon=True).start()
-        result["delta_during_merge"] = latencies(delta, chinese, english, stop)
+        result["delta_during_merge"] = latencies({"delta": delta}, chinese, english, stop)["delta"]
         result["merge_s"] = round(time.perf_counter() - merge_started, 1)
         result["merge_exit"] = merge.exitcode
         merged = open_current(index_dir)
         result["merged_kind"] = merged.manifest["kind"]
-        result["merged_idle"] = latencies(merged, chinese, english)
+        result["merged_idle"] = latencies({"merged": merged}, chinese, english)["merged"]
     result |= feed_to_answer(corpus, index_dir)
     Path(args.json_path).write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(json.dumps(result, indent=1))

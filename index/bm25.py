@@ -48,7 +48,9 @@ _NO_DOCS, _NO_WEIGHTS = frozen([], np.int32), frozen([], np.float32)
 class KernelSources:
     """The arrays :func:`index.kernel.top_k` reads postings from. The main segment's weights are
     stored, unless ``norm`` (each passage's BM25 length norm, k1·(1 − b + b·dl/avgdl)) is given:
-    then they are computed from its term frequencies. A delta adds its own docs and weights."""
+    then the exact ones are computed from its term frequencies, and the stored ones (made with
+    ``stored_idf`` and an average length ``length_ratio`` times smaller than the live one) are
+    rescaled to rank first. A delta adds its own docs and weights."""
 
     docs: np.ndarray  # int32
     tfs: np.ndarray  # uint16
@@ -57,10 +59,19 @@ class KernelSources:
     delta_docs: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
     delta_weights: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
     delta_tfs: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint16))
+    stored_idf: np.ndarray = field(default_factory=lambda: np.empty(0))
+    length_ratio: float = 1.0
+
+    @property
+    def band(self) -> float:
+        """How far below (or above) its exact score a passage's score from rescaled stored weights
+        may be: a tf part moves by at most the ratio of the average lengths (and float32 rounding)."""
+        return min(self.length_ratio, 1 / self.length_ratio) * (1 - 1e-6)
 
     def __post_init__(self) -> None:
         for name, dtype in (("docs", np.int32), ("tfs", np.uint16), ("weights", np.float32), ("norm", np.float64),
-                            ("delta_docs", np.int32), ("delta_weights", np.float32), ("delta_tfs", np.uint16)):
+                            ("delta_docs", np.int32), ("delta_weights", np.float32), ("delta_tfs", np.uint16),
+                            ("stored_idf", np.float64)):
             object.__setattr__(self, name, frozen(getattr(self, name), dtype))
 
     def arrays(self, merged_docs: np.ndarray = _NO_DOCS, merged_weights: np.ndarray = _NO_WEIGHTS) -> tuple[np.ndarray, ...]:
@@ -297,41 +308,62 @@ class Scorer:
         rows = [(self.group_bound(group) * boost, group, boost) for group, boost, _ in sorted(groups, key=lambda row: row[2])]
         single = [group[0] for _, group, _ in rows if len(group) == 1]
         first, pieces = p.pieces(single)
-        idfs = p.idf[single] if pieces.shape[1] == len(single) else np.repeat(p.idf[single], np.diff(first))
+        stats, band = self._piece_stats(single, first, pieces)
         if len(single) < len(rows):
-            first, pieces, idfs, sources = self._with_merged_groups([group for _, group, _ in rows], first, pieces, idfs)
+            first, pieces, stats, sources = self._with_merged_groups([group for _, group, _ in rows], first, pieces, stats)
         else:
             sources = self.sources.arrays()
         acc, seen = self._scratch()
         return top_k(
             k, frozen(first, np.int64), frozen([row[2] for row in rows], np.float64),
-            frozen([row[0] for row in rows], np.float64), frozen(pieces, np.int64),
-            frozen(idfs, np.float64), sources, len(self.sources.norm) > 0, p.params.k1, self._live,
+            frozen([row[0] for row in rows], np.float64), frozen(pieces, np.int64), frozen(stats[0], np.float64),
+            frozen(stats[1], np.float64), sources, len(self.sources.norm) > 0 and band == 1, band, p.params.k1, self._live,
             _NO_DAYS if allowed is None else allowed.days, 0 if allowed is None else allowed.low,
             0 if allowed is None else allowed.high, self.prune, acc, seen,
         )
 
+    def _piece_stats(self, terms: list[int], first: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, float]:
+        """Each piece's idf and the scale of its stored weights (a row each), and the kernel's band:
+        where the main segment's stored weights were made with other statistics (a delta is open),
+        they are rescaled to the live idf and rank within the band, unless pruning is off or a
+        stored idf is not positive (then its weights are computed exactly from its tfs)."""
+        idf, stored = self.postings.idf, self.sources.stored_idf
+        if not len(stored) and pieces.shape[1] == len(terms):  # a piece per term, stored weights as they are
+            return np.array([idf[terms], np.ones(len(terms))]), 1.0
+        band = self.sources.band if self.prune and len(stored) else 1.0
+        main = (pieces[0] == MAIN).tolist() if len(stored) else [False] * pieces.shape[1]
+        idfs, scales = [], []  # a query's few pieces: plain floats beat numpy's calls
+        for i, term in enumerate(terms):
+            new = float(idf[term])
+            for p in range(first[i], first[i + 1]):
+                old = float(stored[term]) if main[p] else 1.0
+                if old <= 0:
+                    band = 1.0
+                idfs.append(new)
+                scales.append(new / old if main[p] and old > 0 else 1.0)
+        return np.array([idfs, scales]), band
+
     def _with_merged_groups(self, groups: list[tuple[int, ...]], first: np.ndarray, pieces: np.ndarray,
-                            idfs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+                            stats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
         """The rows' pieces with each synonym group of ``groups`` merged into one list of its own;
-        ``first``, ``pieces`` and ``idfs`` are the single-term groups', in order."""
-        row_first, columns, piece_idfs = [0], [], []
+        ``first``, ``pieces`` and ``stats`` (idf and scale) are the single-term groups', in order."""
+        row_first, columns, piece_stats = [0], [], []
         merged_docs, merged_weights, merged_at = [], [], 0
         for group in groups:
             if len(group) == 1:
                 at = len(columns) - len(merged_docs)  # this row's place among the single-term rows
                 columns.append(pieces[:, first[at] : first[at + 1]])
-                piece_idfs.append(idfs[first[at] : first[at + 1]])
+                piece_stats.append(stats[:, first[at] : first[at + 1]])
             else:
                 docs, weights = self.group_postings(group)
                 columns.append(np.array([[MERGED], [merged_at], [merged_at + len(docs)], [0]], dtype=np.int64))
-                piece_idfs.append(np.zeros(1))
+                piece_stats.append(np.array([[0.0], [1.0]]))
                 merged_docs.append(docs)
                 merged_weights.append(weights)
                 merged_at += len(docs)
             row_first.append(row_first[-1] + columns[-1].shape[1])
         sources = self.sources.arrays(frozen(np.concatenate(merged_docs), np.int32), frozen(np.concatenate(merged_weights), np.float32))
-        return np.array(row_first), np.concatenate(columns, axis=1), np.concatenate(piece_idfs), sources
+        return np.array(row_first), np.concatenate(columns, axis=1), np.concatenate(piece_stats, axis=1), sources
 
 
 _NO_DAYS = frozen([], np.int32)

@@ -65,13 +65,14 @@ def _find(docs, doc):
 
 
 @njit(cache=True, nogil=True)
-def _row_weight(r, doc, row_first, pieces, piece_idf, sources, computed, k1):
+def _row_weight(r, doc, row_first, pieces, piece_idf, piece_scale, sources, computed, k1):
     """What row ``r`` adds to passage ``doc`` (before its boost), found by binary search."""
     for p in range(row_first[r], row_first[r + 1]):
         docs, weights, tfs, by_tf = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], computed)
         at = _find(docs, doc - pieces[3, p])
         if at >= 0:
-            return _posting_weight(at, doc, weights, tfs, by_tf, sources[3], piece_idf[p], k1)
+            weight = _posting_weight(at, doc, weights, tfs, by_tf, sources[3], piece_idf[p], k1)
+            return weight if by_tf else weight * piece_scale[p]
     return 0.0
 
 
@@ -112,9 +113,10 @@ def _scores(acc, cand, n_cand):
 
 
 @njit(cache=True, nogil=True)
-def _sure_threshold(k, first_unread, acc, cand, n_cand, row_first, row_boost, pieces, piece_idf, sources, computed, k1):
+def _sure_threshold(k, first_unread, acc, cand, n_cand, row_first, row_boost, pieces, piece_idf, piece_scale, sources,
+                    computed, k1):
     """A score the k-th best passage is sure to reach: the 2k candidates best so far, scored in full
-    (the rows not read yet looked up), and the k-th of those; lowered a hair against rounding."""
+    (the rows not read yet looked up), and the k-th of those."""
     partial = _scores(acc, cand, n_cand)
     take = min(2 * k, n_cand)
     cutoff = _kth_largest(partial, take)
@@ -124,22 +126,44 @@ def _sure_threshold(k, first_unread, acc, cand, n_cand, row_first, row_boost, pi
         if taken < take and partial[i] >= cutoff:
             score = partial[i]
             for r in range(first_unread, len(row_boost)):
-                score += _row_weight(r, cand[i], row_first, pieces, piece_idf, sources, computed, k1) * row_boost[r]
+                score += _row_weight(r, cand[i], row_first, pieces, piece_idf, piece_scale, sources, computed, k1) * row_boost[r]
             full[taken] = score
             taken += 1
-    return _kth_largest(full, k) * _LOWERED
+    return _kth_largest(full, k)
 
 
 @njit(cache=True, nogil=True)
-def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, computed, k1, live, days, low, high, prune,
-          acc, seen):
+def _rescored(k, band, cand, scores, n_cand, row_first, row_boost, pieces, piece_idf, piece_scale, sources, k1):
+    """Keep the candidates whose approximate score is within ``band`` of the k-th, with their exact
+    scores (every row looked up, summed in row order as the loop adds them); returns how many."""
+    cutoff = _kth_largest(scores[:n_cand], min(k, n_cand)) * band * _LOWERED
+    kept = 0
+    for i in range(n_cand):
+        if scores[i] >= cutoff:
+            score = 0.0
+            for r in range(len(row_boost)):
+                score += _row_weight(r, cand[i], row_first, pieces, piece_idf, piece_scale, sources, True, k1) * row_boost[r]
+            cand[kept], scores[kept] = cand[i], score
+            kept += 1
+    return kept
+
+
+@njit(cache=True, nogil=True)
+def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, piece_scale, sources, computed, band, k1, live, days,
+          low, high, prune, acc, seen):
     """The ``k`` best passages and their scores, best first. Row ``r`` is the columns
     ``row_first[r]:row_first[r + 1]`` of ``pieces`` (source, start, end, shift); ``sources`` holds
     the main segment's docs, tfs, weights and length norms, the delta's docs and weights, the
     merged lists' docs and weights, and the delta's tfs. ``row_bound`` is at least the most each
     row adds to a passage (boost included). ``live`` (empty: all) and ``low <= days < high``
-    (``days`` empty: any day) say which passages may be ranked. ``acc`` and ``seen`` are zeroed scratch, one slot per passage, and
-    are left zeroed."""
+    (``days`` empty: any day) say which passages may be ranked. ``acc`` and ``seen`` are zeroed
+    scratch, one slot per passage, and are left zeroed.
+
+    The main segment's weights are ``computed`` from its tfs, or stored times ``piece_scale``. With
+    ``band`` below 1 the latter only approximate the scores, each passage's exact score lying within
+    [approximate × band, approximate / band] (a delta's new average length shifts every tf part by
+    at most that ratio): the thresholds are lowered by ``band``, and the passages left within it of
+    the k-th are scored exactly from their tfs at the end."""
     n_rows = len(row_boost)
     remaining = 0.0
     capacity = 0
@@ -156,6 +180,7 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
     work_since = 0  # postings read or looked up since the candidates were last pruned (pruning costs n_cand)
     filtered = len(live) > 0 or len(days) > 0
     norm = sources[3]
+    lowered = _LOWERED * band
     for r in range(n_rows):
         remaining -= row_bound[r]
         boost = row_boost[r]
@@ -163,6 +188,7 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
             for p in range(row_first[r], row_first[r + 1]):
                 docs, weights, tfs, by_tf = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], computed)
                 shift, idf = pieces[3, p], piece_idf[p]
+                factor = boost if by_tf else boost * piece_scale[p]  # a scale of 1 leaves the boost as it is
                 for i in range(len(docs)):
                     doc = docs[i] + shift
                     if filtered and not _allowed(doc, live, days, low, high):
@@ -171,13 +197,13 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
                         seen[doc] = 1
                         cand[n_cand] = doc
                         n_cand += 1
-                    acc[doc] += _posting_weight(i, doc, weights, tfs, by_tf, norm, idf, k1) * boost
+                    acc[doc] += _posting_weight(i, doc, weights, tfs, by_tf, norm, idf, k1) * factor
                 added_since += len(docs)
                 unread -= len(docs)
             if (prune and n_cand >= k and remaining >= threshold and added_since >= n_cand and r + 1 < n_rows
                     and unread >= 2 * n_cand + _LOOKUP_COST * min(2 * k, n_cand) * (row_first[n_rows] - row_first[r + 1])):
-                threshold = max(threshold, _sure_threshold(k, r + 1, acc, cand, n_cand, row_first, row_boost, pieces,
-                                                           piece_idf, sources, computed, k1))
+                threshold = max(threshold, lowered * _sure_threshold(k, r + 1, acc, cand, n_cand, row_first, row_boost,
+                                                                     pieces, piece_idf, piece_scale, sources, computed, k1))
                 added_since = 0
             if remaining < threshold:
                 adding = False
@@ -188,7 +214,7 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
         # then this row is added to the candidates left
         if work_since >= n_cand:
             if n_cand >= k:
-                threshold = max(threshold, _kth_largest(_scores(acc, cand, n_cand), k) * _LOWERED)
+                threshold = max(threshold, _kth_largest(_scores(acc, cand, n_cand), k) * lowered)
             kept = 0
             for i in range(n_cand):
                 doc = cand[i]
@@ -203,22 +229,27 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, sources, comput
         for p in range(row_first[r], row_first[r + 1]):
             docs, weights, tfs, by_tf = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], computed)
             shift = pieces[3, p]
+            factor = boost if by_tf else boost * piece_scale[p]
             if n_cand * 64 < len(docs):  # few candidates: find each in the list
                 for i in range(n_cand):
                     at = _find(docs, cand[i] - shift)
                     if at >= 0:
-                        acc[cand[i]] += _posting_weight(at, cand[i], weights, tfs, by_tf, norm, piece_idf[p], k1) * boost
+                        acc[cand[i]] += _posting_weight(at, cand[i], weights, tfs, by_tf, norm, piece_idf[p], k1) * factor
                 work_since += n_cand
             else:  # many: read the list through
                 for i in range(len(docs)):
                     doc = docs[i] + shift
                     if seen[doc]:
-                        acc[doc] += _posting_weight(i, doc, weights, tfs, by_tf, norm, piece_idf[p], k1) * boost
+                        acc[doc] += _posting_weight(i, doc, weights, tfs, by_tf, norm, piece_idf[p], k1) * factor
                 work_since += len(docs)
     scores = _scores(acc, cand, n_cand)
     for i in range(n_cand):
         acc[cand[i]] = 0.0
         seen[cand[i]] = 0
+    if band < 1 and n_cand:
+        n_cand = _rescored(k, band, cand, scores, n_cand, row_first, row_boost, pieces, piece_idf, piece_scale, sources,
+                           k1)
+        scores = scores[:n_cand]
     if n_cand > k:  # only the passages that reach the k-th score (ties included) are sorted
         keep = scores >= _kth_largest(scores, k)
         found, scores = cand[:n_cand][keep], scores[keep]

@@ -2,8 +2,9 @@
 
 A query reaches the kernel as rows (its term groups, rarest first) cut into pieces: a piece is a
 slice of one source's postings, shifted to overall passage numbers. Source 0 is the main segment
-(stored weights, or weights computed from its term frequencies with the live corpus's statistics
-when a delta is open), source 1 a delta's postings, source 2 the synonym groups merged for this
+(stored weights; when a delta is open, those rescaled to rank and the exact ones computed from its
+term frequencies with the live corpus's statistics for the passages near the top), source 1 a
+delta's postings, source 2 the synonym groups merged for this
 query (by the kernel too: their members' term frequencies added up). Rows are read term at a time
 into a dense accumulator until the rows left could not lift a passage nobody has seen into the top
 k (MaxScore's rule, with the k-th best score so far as the threshold); the rows after that only add
@@ -64,6 +65,6 @@ def warm() -> None:
     pieces = frozen([[MAIN], [0], [2], [0]], np.int64)
     merged_group(pieces, sources, frozen([1, 1], i32), 1.0, 0.5, 1.5, 0.75)
     term_frequencies(frozen([0, 1], np.int64), pieces, sources, frozen([1], np.int64))
-    top_k(1, frozen([0, 1], np.int64), frozen([1.0], f64), frozen([1.0], f64), pieces,
-          frozen([1.0], f64), sources, False, 1.5, frozen([], np.bool_), none_i32, 0, 0, True, np.zeros(2),
+    top_k(1, frozen([0, 1], np.int64), frozen([1.0], f64), frozen([1.0], f64), pieces, frozen([1.0], f64),
+          frozen([1.0], f64), sources, False, 0.99, 1.5, frozen([], np.bool_), none_i32, 0, 0, True, np.zeros(2),
           np.zeros(2, dtype=np.uint8))

@@ -4,7 +4,9 @@ The delta holds the news added since the base was built (``index.update`` writes
 numbers run on from the base's; terms the base lacks are numbered after its vocabulary. Every
 score is BM25 over the live corpus as a whole: the delta stores the idf of every term and the
 average passage length over both segments less the deleted passages, its own weights are
-computed with them, and the base's weights are computed again from its term frequencies when read.
+computed with them. The base's stored weights, rescaled to the new idf, rank first; they are off by
+at most the ratio of the old and new average lengths, so the passages near the top are scored again
+exactly from the base's term frequencies (:func:`index.compiled.top_k`).
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ class SegmentedPostings:
         self.doc_len = np.concatenate([base.doc_len, delta.doc_len])
         self._deleted = None if deleted is None else np.concatenate([deleted, np.zeros(delta.slots, dtype=bool)])
         self._n_docs = self.slots - (0 if deleted is None else int(deleted.sum()))
-        self._in_delta = np.full(len(idf), -1, dtype=np.int64)
-        self._in_delta[delta_terms] = np.arange(len(delta_terms))
+        self._n_base_terms = len(base.idf)
+        self._in_delta = dict(zip(delta_terms.tolist(), range(len(delta_terms))))  # overall term → the delta's
         self._bounds = self._max_weights(delta_terms)
         k1, b = self.params.k1, self.params.b
         self._norm = (k1 * (1 - b + b * self.doc_len / avgdl)) if avgdl else np.full(self.slots, k1 * (1 - b))
@@ -68,31 +70,34 @@ class SegmentedPostings:
         return bounds * _BOUND_SLACK
 
     def pieces(self, terms: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Each term's list in the base (its weights computed again by the kernel), then in the delta."""
-        terms = np.asarray(terms, dtype=np.int64)
-        in_base = terms < len(self.base.idf)
-        local = self._in_delta[terms]
-        in_delta = local >= 0
-        first = np.concatenate(([0], np.cumsum(in_base.astype(np.int64) + in_delta)))
-        table = np.zeros((4, first[-1]), dtype=np.int64)
-        at, listed = first[:-1][in_base], terms[in_base]
-        table[0, at], table[1, at], table[2, at] = MAIN, self.base.offsets[listed], self.base.offsets[listed + 1]
-        at, listed = first[:-1][in_delta] + in_base[in_delta], local[in_delta]
-        table[0, at], table[1, at], table[2, at] = DELTA, self.delta.offsets[listed], self.delta.offsets[listed + 1]
-        table[3, at] = self.first_delta
-        return first, table
+        """Each term's list in the base, then in the delta (a query's few terms: plain ints beat numpy's calls)."""
+        columns, first = [], [0]
+        for term in terms:
+            term = int(term)
+            if term < self._n_base_terms:
+                row = self.base.row(term)
+                columns.append((MAIN, row.start, row.stop, 0))
+            local = self._in_delta.get(term)
+            if local is not None:
+                row = self.delta.row(local)
+                columns.append((DELTA, row.start, row.stop, self.first_delta))
+            first.append(len(columns))
+        return np.array(first), np.array(columns, dtype=np.int64).reshape(-1, 4).T
 
     def kernel_sources(self) -> KernelSources:
+        rescalable = self.avgdl > 0 and self.base.avgdl > 0  # else the base's weights are only computed
         return KernelSources(self.base.docs, self.base.tfs, self.base.weights, norm=self._norm,
-                             delta_docs=self.delta.docs, delta_weights=self.delta.weights, delta_tfs=self.delta.tfs)
+                             delta_docs=self.delta.docs, delta_weights=self.delta.weights, delta_tfs=self.delta.tfs,
+                             stored_idf=self.base.idf if rescalable else np.empty(0),
+                             length_ratio=self.avgdl / self.base.avgdl if rescalable else 1.0)
 
     def dfs(self, terms: np.ndarray) -> np.ndarray:
         return self.df[terms]
 
     def list_length(self, term: int) -> int:
-        base = self.base.list_length(term) if term < len(self.base.idf) else 0
-        local = int(self._in_delta[term])
-        return base + (self.delta.list_length(local) if local >= 0 else 0)
+        base = self.base.list_length(term) if term < self._n_base_terms else 0
+        local = self._in_delta.get(term)
+        return base + (self.delta.list_length(local) if local is not None else 0)
 
     def max_weight(self, term: int) -> float:
         return float(self._bounds[term])

@@ -134,12 +134,60 @@ def test_the_kernel_ranks_as_scoring_every_passage(seed, k, prune, computed, fil
     sources = kernel_arrays(arrays, norm)
     docs, scores = top_k(
         k, frozen(row_first, np.int64), frozen(boosts, np.float64), frozen(bounds, np.float64), frozen(table, np.int64),
-        frozen(piece_idf, np.float64), sources, computed, K1, frozen(live, np.bool_), frozen(days, np.int32),
-        low, high, prune, acc, seen)
+        frozen(piece_idf, np.float64), frozen(np.ones(len(pieces)), np.float64), sources, computed, 1.0, K1,
+        frozen(live, np.bool_), frozen(days, np.int32), low, high, prune, acc, seen)
     want_docs, want_scores = expected_top(k, slots, norm, arrays, rows, idfs, boosts, computed, allowed)
     assert docs.tolist() == want_docs.tolist()
     np.testing.assert_allclose(scores, want_scores, rtol=1e-12)
     assert not acc.any() and not seen.any()  # the scratch is left zeroed
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 12), ratio=st.floats(0.8, 1.25), filtered=st.booleans())
+def test_rescaled_stored_weights_rank_as_the_exact_ones(seed, k, ratio, filtered):
+    """A delta is open: the main segment's weights were stored with an older idf and average length.
+    Rescaled to the new idf they rank, and the passages near the top are scored exactly: the same
+    top k and scores as computing every weight from its tf."""
+    rng, slots, norm, arrays, rows, _, boosts, _ = random_case(seed)
+    b, old_avgdl = 0.75, float(rng.uniform(5, 30))
+    doc_len = rng.integers(1, 60, slots)
+    norm = K1 * (1 - b + b * doc_len / (old_avgdl * ratio))  # the live average length
+    old_norm = K1 * (1 - b + b * doc_len / old_avgdl)
+    offsets, docs, _, tfs = arrays[MAIN]
+    n_terms = len(offsets) - 1
+    old_idf, rescale = rng.uniform(0.1, 4.0, n_terms), rng.uniform(0.8, 1.25, n_terms)
+    term_of = np.repeat(np.arange(n_terms), np.diff(offsets))
+    stored = (old_idf[term_of] * (tfs * (K1 + 1) / (tfs + old_norm[docs]))).astype(np.float32)
+    arrays[MAIN] = (offsets, docs, stored, tfs)
+    live = rng.random(slots) < 0.9 if filtered else np.empty(0, dtype=bool)
+    allowed = live if filtered else np.ones(slots, dtype=bool)
+    idfs, piece_idf, piece_scale, bounds = [], [], [], []
+    for row, boost in zip(rows, boosts):
+        source, start, end, _ = row[0]
+        term = min(int(np.searchsorted(offsets, start, side="right")) - 1, n_terms - 1) if source == MAIN else None
+        idf = old_idf[term] * rescale[term] if term is not None else float(rng.uniform(0.1, 4.0))
+        idfs.append(idf)
+        most = 0.0
+        for piece in row:
+            piece_idf.append(idf)
+            piece_scale.append(rescale[term] if piece[0] == MAIN else 1.0)
+            for at in range(piece[1], piece[2]):
+                doc = int(arrays[piece[0]][1][at]) + piece[3]
+                exact = weights_of(piece[0], arrays, norm, idf, True, at, doc)
+                most = max(most, exact, float(arrays[piece[0]][2][at]) * piece_scale[-1])
+        bounds.append(most * boost)
+    pieces = [piece for row in rows for piece in row]
+    acc, seen = np.zeros(slots), np.zeros(slots, dtype=np.uint8)
+    band = min(ratio, 1 / ratio) * (1 - 1e-6)
+    found, scores = top_k(
+        k, frozen(np.cumsum([0] + [len(row) for row in rows]), np.int64), frozen(boosts, np.float64),
+        frozen(bounds, np.float64), frozen(np.array(pieces, dtype=np.int64).reshape(-1, 4).T, np.int64),
+        frozen(piece_idf, np.float64), frozen(piece_scale, np.float64), kernel_arrays(arrays, norm), False, band, K1,
+        frozen(live, np.bool_), frozen(np.empty(0), np.int32), 0, 0, True, acc, seen)
+    want_docs, want_scores = expected_top(k, slots, norm, arrays, rows, idfs, boosts, True, allowed)
+    assert found.tolist() == want_docs.tolist()
+    assert scores.tolist() == want_scores.tolist()  # the very sums exhaustive scoring makes
+    assert not acc.any() and not seen.any()
 
 
 @settings(max_examples=200, deadline=None)

@@ -3,6 +3,7 @@ the whole live corpus, with deletions and replacements, and picked by the engine
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -124,6 +125,27 @@ def test_maxscore_over_a_delta_keeps_the_exact_top_ten(updated):
         docs, scores = Scorer(index.postings).top(index.queries.tokens_query(query), 10)
         np.testing.assert_allclose(scores, np.sort(expected)[::-1][: len(docs)], rtol=1e-5, atol=1e-6)
         assert set(docs.tolist()) <= set(live.tolist())
+
+
+def test_rescaled_base_weights_rank_as_weights_computed_from_tfs(updated):
+    """Over a delta the base's stored weights, rescaled, rank and the top is scored again exactly:
+    the same passages and scores as computing every base weight from its tf (what happens when they
+    cannot be rescaled, and with pruning off)."""
+    corpus, index_dir, vocabulary, _ = updated
+    index = Engine(corpus, index_dir).index()
+    rescaled = Scorer(index.postings)
+    computed = Scorer(index.postings)
+    computed.sources = dataclasses.replace(computed.sources, stored_idf=np.empty(0))
+    exhaustive = Scorer(index.postings, prune=False)
+    assert len(rescaled.sources.stored_idf) and rescaled.sources.band < 1
+    rng = random.Random(18)
+    for _ in range(40):
+        query = index.queries.tokens_query(rng.choices(vocabulary + ["common", "fresh", "novel"], k=rng.randint(1, 6)))
+        k = rng.randint(1, 20)
+        found, scores = rescaled.top(query, k)
+        for other in (computed, exhaustive):
+            want, want_scores = other.top(query, k)
+            assert found.tolist() == want.tolist() and scores.tolist() == want_scores.tolist()
 
 
 def test_an_unchanged_corpus_is_not_updated_and_a_big_change_is_a_full_build(tmp_path):
