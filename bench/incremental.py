@@ -14,7 +14,7 @@ missing), all in one process and one run, side by side:
 3. question latency p50/p99 (Chinese and English ``ask``, and retrieval alone) with the search
    settings ``newsbot serve`` uses, after one untimed round: on the full index and on the full
    index plus its delta (side by side, each question to both in turn), on the latter while the
-   background merge runs, and on the merged index;
+   background merge runs, and on the merged index (side by side with the full one again);
 4. a story published in an RSS feed on a local HTTP server: the time from the poll to its answer.
 """
 
@@ -203,13 +203,15 @@ def main() -> None:
         result["delta_during_merge"] = latencies({"delta": delta}, chinese, english, stop)["delta"]
         result["merge_s"] = round(time.perf_counter() - merge_started, 1)
         result["merge_exit"] = merge.exitcode
+        os.sync()  # the merge's files on disk: their write-back would slow what follows
         merged = open_current(index_dir)
         result["merged_kind"] = merged.manifest["kind"]
-        result["merged_idle"] = latencies({"merged": merged}, chinese, english)["merged"]
+        side_by_side = latencies({"full": full, "merged": merged}, chinese, english)
+        result |= {"merged_idle": side_by_side["merged"], "full_beside_merged": side_by_side["full"]}
     result |= feed_to_answer(corpus, index_dir)
     Path(args.json_path).write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(json.dumps(result, indent=1))
-    for name in ("full", "delta_idle", "delta_during_merge", "merged_idle"):
+    for name in ("full", "delta_idle", "delta_during_merge", "merged_idle", "full_beside_merged"):
         figures = result.get(name, {})
         print(f"{name:>20}: " + "  ".join(f"{k} {v}" for k, v in figures.items()))
     print(f"update: {result['added_passages']:,} passages in {result['update_s']} s; searchable after {result['to_searchable_s']} s; "

@@ -77,6 +77,18 @@ def _row_weight(r, doc, row_first, pieces, piece_idf, piece_scale, sources, comp
 
 
 @njit(cache=True, nogil=True)
+def _gallop(listed, doc, low):
+    """Where ``doc`` stands (or would) in the ascending ``listed``, searching from ``low`` on with
+    strides doubling until one ends at or past it: a near passage costs a few steps."""
+    n, high, step = len(listed), low, 1
+    while high < n and listed[high] < doc:
+        low = high + 1
+        high = low + step
+        step *= 2
+    return low + np.searchsorted(listed[low : min(high, n)], doc)
+
+
+@njit(cache=True, nogil=True)
 def _kth_largest(values, k):
     """The k-th largest of ``values`` (at least k of them), through a min-heap of the k largest."""
     heap = np.empty(k)
@@ -133,18 +145,27 @@ def _sure_threshold(k, first_unread, acc, cand, n_cand, row_first, row_boost, pi
 
 
 @njit(cache=True, nogil=True)
-def _rescored(k, band, cand, scores, n_cand, row_first, row_boost, pieces, piece_idf, piece_scale, sources, k1):
+def _rescored(k, band, cand, scores, n_cand, row_first, row_boost, pieces, piece_idf, sources, k1):
     """Keep the candidates whose approximate score is within ``band`` of the k-th, with their exact
-    scores (every row looked up, summed in row order as the loop adds them); returns how many."""
+    scores (summed in row order, as the loop adds them); returns how many. Each piece is searched
+    for the kept passages in ascending order, as :func:`term_frequencies` searches."""
     cutoff = _kth_largest(scores[:n_cand], min(k, n_cand)) * band * _LOWERED
     kept = 0
     for i in range(n_cand):
         if scores[i] >= cutoff:
-            score = 0.0
-            for r in range(len(row_boost)):
-                score += _row_weight(r, cand[i], row_first, pieces, piece_idf, piece_scale, sources, True, k1) * row_boost[r]
-            cand[kept], scores[kept] = cand[i], score
+            cand[kept] = cand[i]
             kept += 1
+    order = np.argsort(cand[:kept])
+    exact = np.zeros(kept)
+    for r in range(len(row_boost)):
+        for p in range(row_first[r], row_first[r + 1]):
+            docs, weights, tfs, by_tf = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], True)
+            shift, low = pieces[3, p], 0
+            for j in order:
+                low = _gallop(docs, cand[j] - shift, low)
+                if low < len(docs) and docs[low] == cand[j] - shift:
+                    exact[j] += _posting_weight(low, cand[j], weights, tfs, by_tf, sources[3], piece_idf[p], k1) * row_boost[r]
+    scores[:kept] = exact
     return kept
 
 
@@ -247,8 +268,7 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, piece_scale, so
         acc[cand[i]] = 0.0
         seen[cand[i]] = 0
     if band < 1 and n_cand:
-        n_cand = _rescored(k, band, cand, scores, n_cand, row_first, row_boost, pieces, piece_idf, piece_scale, sources,
-                           k1)
+        n_cand = _rescored(k, band, cand, scores, n_cand, row_first, row_boost, pieces, piece_idf, sources, k1)
         scores = scores[:n_cand]
     if n_cand > k:  # only the passages that reach the k-th score (ties included) are sorted
         keep = scores >= _kth_largest(scores, k)
@@ -335,16 +355,9 @@ def term_frequencies(term_first, pieces, sources, docs):
     for t in range(n_terms):
         for p in range(term_first[t], term_first[t + 1]):
             listed, _, tfs, _ = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], False)
-            shift, n, low = pieces[3, p], len(listed), 0
+            shift, low = pieces[3, p], 0
             for j in order:
-                doc = docs[j] - shift
-                high, step = low, 1  # gallop: strides doubling until one ends at or past doc
-                while high < n and listed[high] < doc:
-                    low = high + 1
-                    high = low + step
-                    step *= 2
-                at = low + np.searchsorted(listed[low : min(high, n)], doc)
-                low = at  # everything before it is under this passage, so under the next too
-                if at < n and listed[at] == doc:
-                    found[t, j] = tfs[at]
+                low = _gallop(listed, docs[j] - shift, low)  # everything before it is under the next passage too
+                if low < len(listed) and listed[low] == docs[j] - shift:
+                    found[t, j] = tfs[low]
     return found
