@@ -323,25 +323,22 @@ class Scorer:
         )
 
     def _piece_stats(self, terms: list[int], first: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, float]:
-        """Each piece's idf and the scale of its stored weights (a row each), and the kernel's band:
-        where the main segment's stored weights were made with other statistics (a delta is open),
-        they are rescaled to the live idf and rank within the band, unless pruning is off or a
-        stored idf is not positive (then its weights are computed exactly from its tfs)."""
+        """Each piece's idf and the scale of its stored weights (a row each), and the kernel's band
+        (1: exact weights). Where the main segment's stored weights were made with other statistics
+        (a delta is open), they are rescaled to the live idf and rank within the band, unless
+        pruning is off; then they are computed exactly from its tfs, and scale 1."""
         idf, stored = self.postings.idf, self.sources.stored_idf
-        if not len(stored) and pieces.shape[1] == len(terms):  # a piece per term, stored weights as they are
+        rescaling = self.prune and len(stored) > 0
+        if not rescaling and pieces.shape[1] == len(terms):  # a piece per term
             return np.array([idf[terms], np.ones(len(terms))]), 1.0
-        band = self.sources.band if self.prune and len(stored) else 1.0
-        main = (pieces[0] == MAIN).tolist() if len(stored) else [False] * pieces.shape[1]
+        main = (pieces[0] == MAIN).tolist()
         idfs, scales = [], []  # a query's few pieces: plain floats beat numpy's calls
         for i, term in enumerate(terms):
             new = float(idf[term])
             for p in range(first[i], first[i + 1]):
-                old = float(stored[term]) if main[p] else 1.0
-                if old <= 0:
-                    band = 1.0
                 idfs.append(new)
-                scales.append(new / old if main[p] and old > 0 else 1.0)
-        return np.array([idfs, scales]), band
+                scales.append(new / float(stored[term]) if rescaling and main[p] else 1.0)
+        return np.array([idfs, scales]), self.sources.band if rescaling else 1.0
 
     def _with_merged_groups(self, groups: list[tuple[int, ...]], first: np.ndarray, pieces: np.ndarray,
                             stats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:

@@ -71,8 +71,7 @@ def _row_weight(r, doc, row_first, pieces, piece_idf, piece_scale, sources, comp
         docs, weights, tfs, by_tf = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], computed)
         at = _find(docs, doc - pieces[3, p])
         if at >= 0:
-            weight = _posting_weight(at, doc, weights, tfs, by_tf, sources[3], piece_idf[p], k1)
-            return weight if by_tf else weight * piece_scale[p]
+            return _posting_weight(at, doc, weights, tfs, by_tf, sources[3], piece_idf[p], k1) * piece_scale[p]
     return 0.0
 
 
@@ -180,11 +179,12 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, piece_scale, so
     (``days`` empty: any day) say which passages may be ranked. ``acc`` and ``seen`` are zeroed
     scratch, one slot per passage, and are left zeroed.
 
-    The main segment's weights are ``computed`` from its tfs, or stored times ``piece_scale``. With
-    ``band`` below 1 the latter only approximate the scores, each passage's exact score lying within
-    [approximate × band, approximate / band] (a delta's new average length shifts every tf part by
-    at most that ratio): the thresholds are lowered by ``band``, and the passages left within it of
-    the k-th are scored exactly from their tfs at the end."""
+    The main segment's weights are ``computed`` from its tfs (``piece_scale`` then 1 throughout), or
+    stored times ``piece_scale``. With ``band`` below 1 the latter only approximate the scores, each
+    passage's exact score lying within [approximate × band, approximate / band] (a delta's new
+    average length shifts every tf part by at most that ratio): the thresholds are lowered by
+    ``band``, and the passages left within it of the k-th are scored exactly from their tfs at the
+    end."""
     n_rows = len(row_boost)
     remaining = 0.0
     capacity = 0
@@ -209,7 +209,7 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, piece_scale, so
             for p in range(row_first[r], row_first[r + 1]):
                 docs, weights, tfs, by_tf = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], computed)
                 shift, idf = pieces[3, p], piece_idf[p]
-                factor = boost if by_tf else boost * piece_scale[p]  # a scale of 1 leaves the boost as it is
+                factor = boost * piece_scale[p]  # a scale of 1 leaves the boost as it is
                 for i in range(len(docs)):
                     doc = docs[i] + shift
                     if filtered and not _allowed(doc, live, days, low, high):
@@ -250,7 +250,7 @@ def top_k(k, row_first, row_boost, row_bound, pieces, piece_idf, piece_scale, so
         for p in range(row_first[r], row_first[r + 1]):
             docs, weights, tfs, by_tf = _piece(sources, pieces[0, p], pieces[1, p], pieces[2, p], computed)
             shift = pieces[3, p]
-            factor = boost if by_tf else boost * piece_scale[p]
+            factor = boost * piece_scale[p]
             if n_cand * 64 < len(docs):  # few candidates: find each in the list
                 for i in range(n_cand):
                     at = _find(docs, cand[i] - shift)

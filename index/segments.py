@@ -85,7 +85,9 @@ class SegmentedPostings:
         return np.array(first), np.array(columns, dtype=np.int64).reshape(-1, 4).T
 
     def kernel_sources(self) -> KernelSources:
-        rescalable = self.avgdl > 0 and self.base.avgdl > 0  # else the base's weights are only computed
+        # the base's weights rescale by new idf / stored idf within the band the average lengths
+        # make; else they are only computed from its tfs
+        rescalable = self.avgdl > 0 and self.base.avgdl > 0 and (not len(self.base.idf) or float(self.base.idf.min()) > 0)
         return KernelSources(self.base.docs, self.base.tfs, self.base.weights, norm=self._norm,
                              delta_docs=self.delta.docs, delta_weights=self.delta.weights, delta_tfs=self.delta.tfs,
                              stored_idf=self.base.idf if rescalable else np.empty(0),
